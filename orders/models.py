@@ -1,0 +1,454 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from customers.models import Customer
+from oms import money
+from oms.accounts.roles import Role, has_role
+
+
+class Product(models.Model):
+    """An entry in the catalogue of goods, services and time that orders are made of."""
+
+    class Kind(models.TextChoices):
+        GOODS = "goods", "Goods"
+        SERVICE = "service", "Service"
+        TIME = "time", "Time"
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.GOODS)
+    unit = models.CharField(max_length=16, default="each")
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    tax_rate = models.DecimalField("tax rate %", max_digits=5, decimal_places=2, default=20)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="product_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def _is_sales(order, user) -> bool:
+    return has_role(user, Role.SALES)
+
+
+def _is_operations(order, user) -> bool:
+    return has_role(user, Role.OPERATIONS)
+
+
+def _is_finance(order, user) -> bool:
+    return has_role(user, Role.FINANCE)
+
+
+def _is_manager(order, user) -> bool:
+    return has_role(user, Role.MANAGER)
+
+
+ORDER_STATES = [
+    "enquiry",
+    "quoted",
+    "confirmed",
+    "in_progress",
+    "on_hold",
+    "delivered",
+    "invoiced",
+    "paid",
+    "lost",
+    "cancelled",
+]
+
+
+class OrderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if has_role(user, Role.OPERATIONS, Role.FINANCE):
+            return self
+        if has_role(user, Role.SALES):
+            return self.filter(Q(owner=user) | Q(customer__account_manager=user))
+        return self.none()
+
+    def open(self):
+        return self.exclude(status__in=Order.CLOSED_STATES)
+
+
+class Order(ConcurrentTransitionMixin, models.Model):
+    """One customer order, carried by an enforced state machine from enquiry to payment.
+
+    Transitions check only this row and set its timestamps; services in orders/services.py
+    lock the row, check permissions and cross-row rules, and record what happened.
+    """
+
+    class Status(models.TextChoices):
+        ENQUIRY = "enquiry", "Enquiry"
+        QUOTED = "quoted", "Quoted"
+        CONFIRMED = "confirmed", "Confirmed"
+        IN_PROGRESS = "in_progress", "In progress"
+        ON_HOLD = "on_hold", "On hold"
+        DELIVERED = "delivered", "Delivered"
+        INVOICED = "invoiced", "Invoiced"
+        PAID = "paid", "Paid"
+        LOST = "lost", "Lost"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product", "Product"
+        SERVICE = "service", "Service"
+        FIELD_JOB = "field_job", "Field job"
+        MANUFACTURING = "manufacturing", "Manufacturing"
+
+    class Source(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "Email"
+        WEB = "web", "Web"
+        REFERRAL = "referral", "Referral"
+        OTHER = "other", "Other"
+
+    CLOSED_STATES = (Status.PAID, Status.LOST, Status.CANCELLED)
+    # States in which an order may carry deposit or milestone invoices.
+    STAGED_BILLING_STATES = (Status.CONFIRMED, Status.IN_PROGRESS, Status.DELIVERED)
+
+    number = models.CharField(max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_orders",
+        help_text="The salesperson responsible.",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_orders",
+        help_text="Who in operations carries out the work.",
+    )
+    kind = models.CharField("order type", max_length=16, choices=Kind.choices, default=Kind.PRODUCT)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.OTHER)
+    title = models.CharField(max_length=200)
+    specification = models.TextField(blank=True)
+    delivery_address = models.TextField(blank=True)
+    requested_date = models.DateField(null=True, blank=True)
+    agreed_date = models.DateField(null=True, blank=True)
+    special_instructions = models.TextField(blank=True)
+    po_reference = models.CharField("customer PO reference", max_length=64, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    currency = models.CharField(max_length=3, default="GBP")
+
+    status = FSMField(max_length=16, choices=Status.choices, default=Status.ENQUIRY, protected=True)
+    held_from = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    hold_reason = models.TextField(blank=True)
+    hold_resume_date = models.DateField(null=True, blank=True)
+    closed_reason = models.TextField(blank=True, help_text="Why the order was lost or cancelled.")
+
+    net_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    gross_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    enquiry_at = models.DateTimeField(default=timezone.now)
+    quoted_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    in_progress_at = models.DateTimeField(null=True, blank=True)
+    on_hold_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    invoiced_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ORDER_STATES), name="order_status_known"),
+            models.CheckConstraint(condition=Q(net_total__gte=0), name="order_net_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "status_changed_at"], name="order_status_idx"),
+            models.Index(fields=["owner", "status"], name="order_owner_status_idx"),
+            models.Index(fields=["customer", "status"], name="order_customer_status_idx"),
+            models.Index(fields=["po_reference"], name="order_po_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    # --- state machine: each transition touches this row only ----------------
+
+    def _enter(self, state: str) -> None:
+        now = timezone.now()
+        self.status_changed_at = now
+        setattr(self, f"{state}_at", now)
+
+    @transition(
+        status,
+        source=[Status.ENQUIRY, Status.QUOTED],
+        target=Status.QUOTED,
+        permission=_is_sales,
+        custom={"label": "Send quote"},
+    )
+    def send_quote(self) -> None:
+        self._enter(self.Status.QUOTED)
+
+    @transition(
+        status,
+        source=[Status.ENQUIRY, Status.QUOTED],
+        target=Status.CONFIRMED,
+        permission=_is_sales,
+        custom={"label": "Confirm order"},
+    )
+    def confirm(self) -> None:
+        self._enter(self.Status.CONFIRMED)
+
+    @transition(
+        status,
+        source=[Status.ENQUIRY, Status.QUOTED],
+        target=Status.LOST,
+        permission=_is_sales,
+        custom={"label": "Mark lost", "needs_reason": True},
+    )
+    def lose(self, *, reason: str) -> None:
+        self.closed_reason = _required(reason)
+        self._enter(self.Status.LOST)
+
+    @transition(
+        status,
+        source=Status.LOST,
+        target=Status.ENQUIRY,
+        permission=_is_sales,
+        custom={"label": "Reopen"},
+    )
+    def reopen(self) -> None:
+        self.closed_reason = ""
+        self._enter(self.Status.ENQUIRY)
+
+    @transition(
+        status,
+        source=Status.CONFIRMED,
+        target=Status.IN_PROGRESS,
+        permission=_is_operations,
+        custom={"label": "Start work"},
+    )
+    def start_work(self) -> None:
+        self._enter(self.Status.IN_PROGRESS)
+
+    @transition(
+        status,
+        source=[Status.CONFIRMED, Status.IN_PROGRESS],
+        target=Status.ON_HOLD,
+        permission=_is_operations,
+        custom={"label": "Put on hold", "needs_reason": True},
+    )
+    def hold(self, *, reason: str, resume_date=None) -> None:
+        self.held_from = self.status
+        self.hold_reason = _required(reason)
+        self.hold_resume_date = resume_date
+        self._enter(self.Status.ON_HOLD)
+
+    @transition(
+        status,
+        source=Status.ON_HOLD,
+        target=RETURN_VALUE(Status.CONFIRMED, Status.IN_PROGRESS),
+        permission=_is_operations,
+        custom={"label": "Resume"},
+    )
+    def resume(self) -> str:
+        """Back to the stage the order was held from."""
+        target = self.held_from or self.Status.CONFIRMED
+        self.held_from = ""
+        self.hold_reason = ""
+        self.hold_resume_date = None
+        self.status_changed_at = timezone.now()
+        return target
+
+    @transition(
+        status,
+        source=Status.IN_PROGRESS,
+        target=Status.DELIVERED,
+        permission=_is_operations,
+        custom={"label": "Mark delivered"},
+    )
+    def deliver(self) -> None:
+        self._enter(self.Status.DELIVERED)
+
+    @transition(
+        status,
+        source=Status.DELIVERED,
+        target=Status.IN_PROGRESS,
+        permission=_is_operations,
+        custom={"label": "Rework", "needs_reason": True},
+    )
+    def rework(self, *, reason: str) -> None:
+        _required(reason)
+        self._enter(self.Status.IN_PROGRESS)
+
+    @transition(
+        status,
+        source=Status.DELIVERED,
+        target=Status.INVOICED,
+        permission=_is_finance,
+        custom={"label": "Mark invoiced", "automatic": True},
+    )
+    def mark_invoiced(self) -> None:
+        self._enter(self.Status.INVOICED)
+
+    @transition(
+        status,
+        source=Status.INVOICED,
+        target=Status.PAID,
+        permission=_is_finance,
+        custom={"label": "Mark paid", "automatic": True},
+    )
+    def mark_paid(self) -> None:
+        self._enter(self.Status.PAID)
+
+    @transition(
+        status,
+        source=Status.INVOICED,
+        target=Status.DELIVERED,
+        permission=_is_finance,
+        custom={"label": "Reopen billing", "automatic": True},
+    )
+    def reopen_billing(self) -> None:
+        self.status_changed_at = timezone.now()
+
+    @transition(
+        status,
+        source=[Status.CONFIRMED, Status.IN_PROGRESS, Status.ON_HOLD],
+        target=Status.CANCELLED,
+        permission=_is_manager,
+        custom={"label": "Cancel order", "needs_reason": True},
+    )
+    def cancel(self, *, reason: str) -> None:
+        self.closed_reason = _required(reason)
+        self._enter(self.Status.CANCELLED)
+
+    # --- derived ----------------------------------------------------------------
+
+    @property
+    def is_on_hold(self) -> bool:
+        return self.status == self.Status.ON_HOLD
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED_STATES
+
+
+def _required(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("A reason is required.")
+    return reason
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT)
+    description = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    unit = models.CharField(max_length=16, default="each")
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    tax_rate = models.DecimalField("tax rate %", max_digits=5, decimal_places=2, default=20)
+    delivered_quantity = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    net_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    tax_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["order", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_qty_gt_0"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="orderline_discount_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivered_quantity__gte=0), name="orderline_delivered_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def compute_amounts(self) -> None:
+        self.net_amount = money.line_net(self.quantity, self.unit_price, self.discount_percent)
+        self.tax_amount = money.line_tax(self.net_amount, self.tax_rate)
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.net_amount + self.tax_amount
+
+
+class TimelineQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Timeline events are append-only.")
+
+    def delete(self):
+        raise TypeError("Timeline events are append-only.")
+
+
+class TimelineEvent(models.Model):
+    """Append-only history of an order, shown to people: who did what, when and why."""
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", "Transition"
+        COMMUNICATION = "communication", "Communication"
+        NOTE = "note", "Note"
+        CHANGE = "change", "Change"
+        SYSTEM = "system", "System"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="timeline")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    automation = models.CharField(
+        max_length=64, blank=True, help_text="The automation that acted, when no person did."
+    )
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    message = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="timeline_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Timeline events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Timeline events are append-only.")
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_id:
+            return str(self.actor)
+        return self.automation or "System"

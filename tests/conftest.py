@@ -1,0 +1,72 @@
+"""The cast: one user per role, an admin, and an outsider with no role."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from oms.accounts.roles import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Tests read static files from the source tree; production serves a hashed manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_user(django_user_model, email: str, *roles: Role, **fields):
+    user = django_user_model.objects.create_user(
+        email=email, password=PASSWORD, first_name=email.split("@")[0].title(), **fields
+    )
+    user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
+    return user
+
+
+@pytest.fixture
+def sales(django_user_model):
+    return make_user(django_user_model, "sally@example.com", Role.SALES)
+
+
+@pytest.fixture
+def other_sales(django_user_model):
+    return make_user(django_user_model, "simon@example.com", Role.SALES)
+
+
+@pytest.fixture
+def operations(django_user_model):
+    return make_user(django_user_model, "olive@example.com", Role.OPERATIONS)
+
+
+@pytest.fixture
+def finance(django_user_model):
+    return make_user(django_user_model, "fred@example.com", Role.FINANCE)
+
+
+@pytest.fixture
+def manager(django_user_model):
+    return make_user(django_user_model, "mia@example.com", Role.MANAGER)
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser(email="ada@example.com", password=PASSWORD)
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return make_user(django_user_model, "otto@example.com")
+
+
+@pytest.fixture
+def cast(sales, operations, finance, manager, admin_user, outsider):
+    return {
+        "sales": sales,
+        "operations": operations,
+        "finance": finance,
+        "manager": manager,
+        "admin": admin_user,
+        "outsider": outsider,
+    }
