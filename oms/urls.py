@@ -3,5 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("customers/", include("customers.urls")),
+    path("orders/", include("orders.urls")),
+    path("quotes/", include("quotes.urls")),
+    path("invoices/", include("invoicing.urls")),
     path("", include("oms.accounts.urls")),
 ]
