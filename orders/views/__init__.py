@@ -1,0 +1,1 @@
+"""Order views, one module per workspace: detail and actions, search, pipeline, enquiries."""
