@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "oms.accounts",
     "oms.outbox",
     "oms.numbering",
+    "oms.links",
     "customers",
     "orders",
     "quotes",
@@ -131,6 +132,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_TIMEZONE = TIME_ZONE
+# The cache (rate-limit counters) lives in Redis when there is one, so every process agrees.
+CACHES = {"default": env.cache_url("CACHE_URL", default=REDIS_URL or "locmemcache://")}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -178,6 +181,26 @@ COMPANY = {
     "bank_details": env.str("COMPANY_BANK_DETAILS", default="Sort code 00-00-00, account 00000000"),
 }
 
+# Customer links: days until a signed link expires, per purpose.
+CUSTOMER_LINK_DAYS = {
+    "quote": env.int("QUOTE_LINK_DAYS", default=30),
+    "tracking": env.int("TRACKING_LINK_DAYS", default=90),
+    "invoice": env.int("INVOICE_LINK_DAYS", default=90),
+    "change_request": env.int("CHANGE_REQUEST_LINK_DAYS", default=30),
+}
+# Pipeline: days in a stage after which an order is flagged as stalled ("invoiced" counts
+# days past the invoice due date). Override with e.g. PIPELINE_STALL_DAYS="quoted=10;delivered=1"
+PIPELINE_STALL_DAYS = {
+    "enquiry": 7,
+    "quoted": 14,
+    "confirmed": 7,
+    "in_progress": 30,
+    "on_hold": 14,
+    "delivered": 2,
+    "invoiced": 30,
+    **env.dict("PIPELINE_STALL_DAYS", cast={"value": int}, default={}),
+}
+
 # --- Xero -------------------------------------------------------------------
 
 XERO_CLIENT_ID = env.str("XERO_CLIENT_ID", default="")
@@ -201,6 +224,9 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Public customer pages: requests per IP per window, per kind of page.
+PUBLIC_RATE_LIMIT = env.int("PUBLIC_RATE_LIMIT", default=120)
+PUBLIC_RATE_WINDOW_SECONDS = env.int("PUBLIC_RATE_WINDOW_SECONDS", default=60)
 SESSION_COOKIE_HTTPONLY = True
 
 # --- Logging ----------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Signed customer links: one document reachable per link, expiring and revocable."""

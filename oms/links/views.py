@@ -1,0 +1,48 @@
+"""The gate in front of every public customer page: rate limit, resolve, explain expiry."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from oms.links.ratelimit import is_rate_limited
+from oms.links.services import LinkExpired, resolve_link
+
+
+def link_expired(request, link=None) -> HttpResponse:
+    """A polite page with no document data; the customer is told how to get a new link."""
+    return render(request, "links/link_expired.html", status=410)
+
+
+def too_many_requests(request) -> HttpResponse:
+    response = render(request, "links/too_many_requests.html", status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+def public_link_view(purpose: str) -> Callable:
+    """Decorate a public view taking `token`: it receives the resolved CustomerLink instead.
+
+    Tampered, unknown and revoked tokens are 404 (raised by resolve_link); expired ones get
+    the polite page; every request counts against the caller's IP budget for `purpose`.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request, token: str, *args, **kwargs):
+            if is_rate_limited(request, purpose):
+                return too_many_requests(request)
+            try:
+                link = resolve_link(token, purpose=purpose)
+            except LinkExpired as exc:
+                return link_expired(request, exc.link)
+            response = view(request, link, *args, **kwargs)
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            response["Referrer-Policy"] = "no-referrer"
+            response["Cache-Control"] = "private, no-store"
+            return response
+
+        return wrapper
+
+    return decorate
