@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from customers import views
 
 app_name = "customers"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("typeahead/", views.customer_typeahead, name="typeahead"),
+]

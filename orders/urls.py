@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orders.views import enquiries
 
 app_name = "orders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("enquiries/", enquiries.enquiry_list, name="enquiries"),
+    path("enquiries/new/", enquiries.enquiry_create, name="enquiry_create"),
+    path("enquiries/team/", enquiries.enquiry_team, name="team_enquiries"),
+    path("<str:number>/confirm-without-quote/", enquiries.enquiry_confirm, name="enquiry_confirm"),
+]
