@@ -1,10 +1,27 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from oms.accounts.queries import home_panels, won_lost_summary
+from oms.accounts.roles import Role, has_role
 
 
 @require_GET
 @login_required
 def home(request):
-    """Each role lands on its own work first."""
-    return render(request, "accounts/home.html", {"role": request.user.primary_role})
+    """Each role lands on its own work first: counts and short lists linking to full queues."""
+    user = request.user
+    context = {
+        "role": user.primary_role,
+        "greeting": _greeting(timezone.localtime().hour),
+        "panels": home_panels(user),
+        "summary": won_lost_summary(user) if has_role(user, Role.MANAGER) else None,
+    }
+    return render(request, "accounts/home.html", context)
+
+
+def _greeting(hour: int) -> str:
+    if hour < 12:
+        return "Good morning"
+    return "Good afternoon" if hour < 18 else "Good evening"
