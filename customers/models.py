@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -6,6 +7,9 @@ from django.db.models import Q
 class CustomerQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
+
+    def delete(self):
+        raise ValidationError("Customers are never deleted; archive them instead.")
 
     def visible_to(self, user):
         from oms.accounts.roles import Role, has_role
@@ -55,6 +59,13 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Customers are never deleted; archive them instead.")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
     def contact(self, role: str):
         """The first active contact with `role`, falling back to the primary contact."""
         contacts = [c for c in self.contacts.all() if c.archived_at is None]
@@ -63,6 +74,14 @@ class Customer(models.Model):
                 if contact.role == wanted:
                     return contact
         return contacts[0] if contacts else None
+
+
+class ContactQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+    def delete(self):
+        raise ValidationError("Contacts are never deleted; archive them instead.")
 
 
 class Contact(models.Model):
@@ -78,6 +97,8 @@ class Contact(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PRIMARY)
     archived_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ContactQuerySet.as_manager()
+
     class Meta:
         ordering = ["customer", "role", "name"]
         indexes = [
@@ -87,3 +108,6 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_role_display()})"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Contacts are never deleted; archive them instead.")

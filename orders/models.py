@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,8 +12,19 @@ from oms import money
 from oms.accounts.roles import Role, has_role
 
 
+class ProductQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def delete(self):
+        raise ValidationError("Products are never deleted; archive them instead.")
+
+
 class Product(models.Model):
-    """An entry in the catalogue of goods, services and time that orders are made of."""
+    """An entry in the catalogue of goods, services and time that orders are made of.
+
+    Products are archived (`active=False`), never deleted: old orders still point at them.
+    """
 
     class Kind(models.TextChoices):
         GOODS = "goods", "Goods"
@@ -27,6 +38,9 @@ class Product(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     tax_rate = models.DecimalField("tax rate %", max_digits=5, decimal_places=2, default=20)
     active = models.BooleanField(default=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -36,6 +50,9 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Products are never deleted; archive them instead.")
 
 
 def _is_sales(order, user) -> bool:
@@ -78,6 +95,15 @@ class OrderQuerySet(models.QuerySet):
 
     def open(self):
         return self.exclude(status__in=Order.CLOSED_STATES)
+
+    def update(self, **kwargs):
+        # The state only moves through a transition inside a service (orders/services.py).
+        if "status" in kwargs:
+            raise TypeError("An order's state changes only through its services.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise ValidationError("Orders are never deleted; lose or cancel them instead.")
 
 
 class Order(ConcurrentTransitionMixin, models.Model):
@@ -149,6 +175,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
     hold_reason = models.TextField(blank=True)
     hold_resume_date = models.DateField(null=True, blank=True)
     closed_reason = models.TextField(blank=True, help_text="Why the order was lost or cancelled.")
+    delivery_proof = models.TextField(
+        blank=True, help_text="Proof of delivery: signature, photo reference, tracking, notes."
+    )
+    delivered_to = models.CharField(
+        max_length=200, blank=True, help_text="Who received the delivery or signed off the work."
+    )
 
     net_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
@@ -345,6 +377,95 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED_STATES
+
+    @property
+    def lines_editable(self) -> bool:
+        """Lines are priced and changed only before the customer commits."""
+        return self.status in (self.Status.ENQUIRY, self.Status.QUOTED)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Orders are never deleted; lose or cancel them instead.")
+
+    # --- progress beside the stage: delivery and billing ----------------------------
+    # Read from prefetched `lines` and `invoices` when present (one query each otherwise).
+    # Invoice states and kinds are named as strings so orders need not import invoicing.
+
+    def _issued_invoices(self) -> list:
+        return [
+            invoice for invoice in self.invoices.all() if invoice.status not in ("draft", "void")
+        ]
+
+    @property
+    def delivered_share(self) -> Decimal:
+        """Share of the ordered quantity delivered, 0 to 1, across all lines."""
+        lines = list(self.lines.all())
+        ordered = sum((line.quantity for line in lines), Decimal("0"))
+        if ordered <= 0:
+            return Decimal("0")
+        delivered = sum(
+            (min(line.delivered_quantity, line.quantity) for line in lines), Decimal("0")
+        )
+        return _share(delivered, ordered)
+
+    @property
+    def invoiced_amount(self) -> Decimal:
+        """Gross amount on issued invoices, less issued credit notes."""
+        total = Decimal("0.00")
+        for invoice in self._issued_invoices():
+            if invoice.kind == "credit_note":
+                total -= invoice.gross_total
+            else:
+                total += invoice.gross_total
+        return total
+
+    @property
+    def paid_amount(self) -> Decimal:
+        """Money received against this order's issued invoices."""
+        return sum(
+            (
+                invoice.amount_paid
+                for invoice in self._issued_invoices()
+                if invoice.kind != "credit_note"
+            ),
+            Decimal("0.00"),
+        )
+
+    @property
+    def invoiced_share(self) -> Decimal:
+        return _share(self.invoiced_amount, self.gross_total)
+
+    @property
+    def paid_share(self) -> Decimal:
+        """Share of the amount to collect (order total less credits) that has been paid."""
+        due = self.gross_total - self._credited_amount()
+        return _share(self.paid_amount, due)
+
+    def _credited_amount(self) -> Decimal:
+        return sum(
+            (i.gross_total for i in self._issued_invoices() if i.kind == "credit_note"),
+            Decimal("0.00"),
+        )
+
+    @property
+    def progress(self) -> dict[str, int]:
+        """Whole percentages for the order page: delivered, invoiced, paid."""
+        return {
+            "delivered": _percent(self.delivered_share),
+            "invoiced": _percent(self.invoiced_share),
+            "paid": _percent(self.paid_share),
+        }
+
+
+def _share(part: Decimal, whole: Decimal) -> Decimal:
+    if whole <= 0:
+        return Decimal("0")
+    share = Decimal(part) / Decimal(whole)
+    return min(max(share, Decimal("0")), Decimal("1")).quantize(Decimal("0.0001"))
+
+
+def _percent(share: Decimal) -> int:
+    # Rounded down, so an order never shows 100% before it is complete.
+    return int((share * 100).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def _required(reason: str) -> str:
