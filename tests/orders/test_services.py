@@ -14,7 +14,6 @@ from orders.services import (
     record_delivery,
     restore_product,
     set_order_lines,
-    start_work,
     update_order,
 )
 from tests.factories import (
@@ -125,7 +124,9 @@ def test_set_order_lines_refused_for_operations(sales, operations):
 
 def test_update_order_records_old_and_new_values(sales, operations):
     order = place_order(sales)
-    order = update_order(order, by=sales, title="New title", po_reference="PO-7", assignee=operations)
+    order = update_order(
+        order, by=sales, title="New title", po_reference="PO-7", assignee=operations
+    )
     order.refresh_from_db()
     assert (order.title, order.po_reference, order.assignee) == ("New title", "PO-7", operations)
     change = order.timeline.filter(kind="change").last()
