@@ -378,6 +378,14 @@ class Order(ConcurrentTransitionMixin, models.Model):
     def is_closed(self) -> bool:
         return self.status in self.CLOSED_STATES
 
+    def actions_for(self, user) -> list:
+        """The transitions `user` may take now, for buttons; automatic ones are left out."""
+        return [
+            t
+            for t in self.get_available_user_status_transitions(user)
+            if not t.custom.get("automatic")
+        ]
+
     @property
     def lines_editable(self) -> bool:
         """Lines are priced and changed only before the customer commits."""
