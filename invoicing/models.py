@@ -28,6 +28,15 @@ IMMUTABLE_FIELDS = (
 
 
 class InvoiceQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Invoice states move only through transitions inside invoicing/services.py.
+        if "status" in kwargs:
+            raise TypeError("An invoice's state changes only through its services.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise ValidationError("Invoices are never deleted; void or credit them instead.")
+
     def visible_to(self, user):
         return self.filter(order__in=Order.objects.visible_to(user))
 
@@ -86,6 +95,7 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
     disputed_at = models.DateTimeField(null=True, blank=True)
     promise_to_pay_date = models.DateField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, help_text="For a credit note: why it was raised.")
     created_at = models.DateTimeField(default=timezone.now)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -135,6 +145,11 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         }
         instance._stored_status = instance.__dict__.get("status")
         return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._stored = {name: getattr(self, name) for name in IMMUTABLE_FIELDS}
+        self._stored_status = self.status
 
     def save(self, *args, **kwargs):
         stored = getattr(self, "_stored", None)
@@ -212,10 +227,31 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         return max((timezone.localdate() - self.due_date).days, 0)
 
 
+class InvoiceLineQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Invoice lines change only through invoicing services.")
+
+
+class PaymentQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Payments are facts; they are never changed.")
+
+    def delete(self):
+        raise ValidationError("Payments are never deleted.")
+
+
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(
         OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    deducted_invoice = models.ForeignKey(
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="On a final invoice: the earlier invoice this line nets off.",
     )
     position = models.PositiveIntegerField(default=0)
     description = models.CharField(max_length=500)
@@ -226,6 +262,8 @@ class InvoiceLine(models.Model):
     net_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     tax_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
+    objects = InvoiceLineQuerySet.as_manager()
+
     class Meta:
         ordering = ["invoice", "position", "id"]
 
@@ -235,6 +273,10 @@ class InvoiceLine(models.Model):
     def compute_amounts(self) -> None:
         self.net_amount = money.line_net(self.quantity, self.unit_price, self.discount_percent)
         self.tax_amount = money.line_tax(self.net_amount, self.tax_rate)
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.net_amount + self.tax_amount
 
     def save(self, *args, **kwargs):
         self._ensure_draft()
@@ -273,6 +315,8 @@ class Payment(models.Model):
     external_id = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = PaymentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-date", "-id"]
         constraints = [
@@ -281,3 +325,11 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.date}"
+
+    @property
+    def order_id(self) -> int:
+        """The order this money belongs to (events and timeline are filed per order)."""
+        return self.invoice.order_id
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Payments are never deleted.")
