@@ -1,0 +1,184 @@
+"""Sales queues and quote comparisons: reads only."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from quotes.models import Quote
+
+# The default follow-up sequence: check-in on day 3, value email on day 7, decision on 14.
+FOLLOWUP_DAYS = (3, 7, 14)
+DECISION_DAY = 14
+
+SORTS = {
+    "age": ("sent_at", "id"),
+    "-age": ("-sent_at", "-id"),
+    "value": ("gross_total", "id"),
+    "-value": ("-gross_total", "id"),
+    "owner": ("order__owner__first_name", "order__owner__email", "sent_at"),
+}
+
+
+def quotes_awaiting_response(
+    user,
+    *,
+    owner_id: int | None = None,
+    min_age_days: int | None = None,
+    min_value: Decimal | None = None,
+    sort: str = "age",
+) -> list[Quote]:
+    """Sent quotes the customer has not answered, with age, follow-up stage and next date.
+
+    Each quote carries `age_days`, `stage` (the last follow-up day reached, 0 before the
+    first), `next_followup` (a date, or None when paused or the sequence is done) and
+    `decision_needed` (day 14 reached).
+    """
+    quotes: QuerySet[Quote] = (
+        Quote.objects.visible_to(user)
+        .awaiting_response()
+        .select_related("order", "order__customer", "order__owner")
+    )
+    if owner_id:
+        quotes = quotes.filter(order__owner_id=owner_id)
+    now = timezone.now()
+    if min_age_days:
+        quotes = quotes.filter(sent_at__lte=now - timedelta(days=min_age_days))
+    if min_value is not None:
+        quotes = quotes.filter(gross_total__gte=min_value)
+    rows = list(quotes.order_by(*SORTS.get(sort, SORTS["age"])))
+    due = _scheduled_followups(rows)
+    for quote in rows:
+        _annotate_followup(quote, now, due.get(quote.pk))
+    return rows
+
+
+def _scheduled_followups(quotes: list[Quote]) -> dict:
+    """The next pending follow-up per quote from the automation app's due rows, if any."""
+    try:
+        from oms.automation.queries import next_followups  # built by the automation app
+    except ImportError:
+        return {}
+    return next_followups(quotes)
+
+
+def _annotate_followup(quote: Quote, now, scheduled) -> None:
+    sent_at = quote.sent_at or now
+    quote.age_days = (now - sent_at).days
+    reached = [day for day in FOLLOWUP_DAYS if quote.age_days >= day]
+    quote.stage = reached[-1] if reached else 0
+    quote.decision_needed = quote.age_days >= DECISION_DAY
+    if quote.followups_paused:
+        quote.next_followup = None
+    elif scheduled is not None:
+        quote.next_followup = timezone.localtime(scheduled).date()
+    else:
+        upcoming = [day for day in FOLLOWUP_DAYS if day > quote.age_days]
+        quote.next_followup = (
+            timezone.localtime(sent_at).date() + timedelta(days=upcoming[0]) if upcoming else None
+        )
+
+
+def quote_owners(user):
+    """Salespeople who own a quote awaiting response that `user` may see."""
+    from django.contrib.auth import get_user_model
+
+    owner_ids = (
+        Quote.objects.visible_to(user).awaiting_response().values("order__owner_id").distinct()
+    )
+    return get_user_model().objects.filter(pk__in=owner_ids).order_by(F("first_name"), "email")
+
+
+# --- comparing versions ----------------------------------------------------------------
+
+
+@dataclass
+class LineChange:
+    kind: str  # added, removed, changed
+    description: str
+    fields: list[tuple[str, str, str]]  # (field label, before, after)
+
+
+@dataclass
+class QuoteChanges:
+    lines: list[LineChange]
+    totals: list[tuple[str, str, str]]
+    details: list[tuple[str, str, str]]
+
+    def __bool__(self) -> bool:
+        return bool(self.lines or self.totals or self.details)
+
+
+COMPARED = (
+    ("quantity", "Quantity"),
+    ("unit", "Unit"),
+    ("unit_price", "Unit price"),
+    ("discount_percent", "Discount %"),
+    ("tax_rate", "Tax %"),
+)
+
+
+def _norm(value) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{Decimal(str(value)).normalize():f}"
+    except ArithmeticError:
+        return str(value)
+
+
+def _key(line: dict) -> str:
+    return str(line.get("product") or "") + "|" + str(line.get("description", "")).strip().lower()
+
+
+def compare_lines(before: list[dict], after: list[dict]) -> list[LineChange]:
+    """Lines added, removed or changed between two versions, matched by product and text."""
+    remaining = {}
+    for line in before:
+        remaining.setdefault(_key(line), []).append(line)
+    changes = []
+    for line in after:
+        matches = remaining.get(_key(line))
+        if not matches:
+            changes.append(LineChange("added", line.get("description", ""), []))
+            continue
+        old = matches.pop(0)
+        fields = [
+            (label, _norm(old.get(name)), _norm(line.get(name)))
+            for name, label in COMPARED
+            if _norm(old.get(name)) != _norm(line.get(name))
+        ]
+        if fields:
+            changes.append(LineChange("changed", line.get("description", ""), fields))
+    for leftovers in remaining.values():
+        for line in leftovers:
+            changes.append(LineChange("removed", line.get("description", ""), []))
+    return changes
+
+
+def quote_changes(previous: Quote, current: Quote, current_lines: list[dict]) -> QuoteChanges:
+    """What changed from `previous` to `current`; `current_lines` are the current version's
+    lines (its snapshot once sent, the order's lines while a draft)."""
+    totals_before = {"Net": previous.net_total, "Tax": previous.tax_total}
+    totals_before["Total"] = previous.gross_total
+    net = sum((Decimal(str(line.get("net_amount", 0))) for line in current_lines), Decimal(0))
+    tax = sum((Decimal(str(line.get("tax_amount", 0))) for line in current_lines), Decimal(0))
+    totals_after = {"Net": net, "Tax": tax, "Total": net + tax}
+    totals = [
+        (label, f"{totals_before[label]:.2f}", f"{totals_after[label]:.2f}")
+        for label in totals_before
+        if totals_before[label] != totals_after[label]
+    ]
+    details = []
+    if previous.valid_until != current.valid_until:
+        details.append(
+            ("Valid until", f"{previous.valid_until:%d %b %Y}", f"{current.valid_until:%d %b %Y}")
+        )
+    for name, label in (("terms", "Terms"), ("notes", "Notes")):
+        if getattr(previous, name).strip() != getattr(current, name).strip():
+            details.append((label, getattr(previous, name), getattr(current, name)))
+    return QuoteChanges(
+        lines=compare_lines(previous.lines_snapshot, current_lines), totals=totals, details=details
+    )
