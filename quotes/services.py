@@ -384,3 +384,28 @@ def _set_followups(quote: Quote, *, by, paused: bool) -> Quote:
         )
         publish(f"quote.followups_{word}", subject=quote, actor=by, version=quote.version)
     return quote
+
+
+def resend_quote(quote: Quote, *, by, to: str = "") -> Quote:
+    """Email the same sent quote again (lost in a spam folder, or to another contact); the
+    offer itself does not change. The email goes out after commit through quote.resent."""
+    _ensure_sales(by, "send quotes")
+    with transaction.atomic():
+        order, quote = _lock(quote)
+        if quote.status != Quote.Status.SENT:
+            raise _refuse(quote, "be sent again")
+        if quote.valid_until < timezone.localdate():
+            raise ValidationError(
+                f"Quote {quote.reference} expired on {quote.valid_until:%d %b %Y}; extend or "
+                "revise it before sending it again."
+            )
+        to = (to or quote.sent_to or _customer_email(order)).strip()
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            message=f"Quote {quote.reference} sent again" + (f" to {to}." if to else "."),
+            quote=quote.pk,
+        )
+        publish("quote.resent", subject=quote, actor=by, to=to, version=quote.version)
+    return quote
