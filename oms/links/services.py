@@ -72,14 +72,16 @@ def issue_link(
 ) -> CustomerLink:
     """A new signed link to `target` for `purpose`, expiring after the purpose's default."""
     purpose = Purpose(purpose)
+    now = timezone.now()
     return CustomerLink.objects.create(
         purpose=purpose,
         key=secrets.token_urlsafe(24),
         target_type=_target_label(target),
         target_id=target.pk,
         order_id=_order_id_of(target),
+        created_at=now,
         created_by=by,
-        expires_at=expires_at or default_expiry(purpose),
+        expires_at=expires_at or default_expiry(purpose, now=now),
     )
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -12,11 +13,13 @@ from oms.links.services import LinkExpired, resolve_link
 
 def link_expired(request, link=None) -> HttpResponse:
     """A polite page with no document data; the customer is told how to get a new link."""
-    return render(request, "links/link_expired.html", status=410)
+    return render(request, "links/link_expired.html", {"company": settings.COMPANY}, status=410)
 
 
 def too_many_requests(request) -> HttpResponse:
-    response = render(request, "links/too_many_requests.html", status=429)
+    response = render(
+        request, "links/too_many_requests.html", {"company": settings.COMPANY}, status=429
+    )
     response["Retry-After"] = "60"
     return response
 
