@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "oms.accounts",
     "oms.outbox",
+    "oms.automation",
     "oms.numbering",
     "oms.links",
     "customers",
@@ -158,8 +159,23 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A handler gets this many tries (backoff with jitter, at most a minute apart), then is dead.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
+# An event handed to the broker but unfinished after this many seconds is handed over again.
+OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=300)
 CELERY_BEAT_SCHEDULE = {
-    "relay-outbox": {"task": "oms.outbox.tasks.relay_outbox", "schedule": timedelta(seconds=10)},
+    "relay-outbox": {
+        "task": "oms.outbox.tasks.relay_outbox",
+        "schedule": timedelta(seconds=env.int("OUTBOX_RELAY_INTERVAL", default=10)),
+    },
+    "send-due-followups": {
+        "task": "oms.automation.tasks.send_due_followups",
+        "schedule": timedelta(minutes=1),
+    },
+    "expire-quotes": {
+        "task": "oms.automation.tasks.expire_quotes",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Email ------------------------------------------------------------------
