@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "orders",
     "quotes",
     "invoicing",
+    "invoicing.accounting",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,20 @@ XERO_REDIRECT_URI = env.str("XERO_REDIRECT_URI", default=f"{SITE_URL}/xero/callb
 XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="")
 XERO_API_URL = env.str("XERO_API_URL", default="https://api.xero.com")
 TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+XERO_IDENTITY_URL = env.str("XERO_IDENTITY_URL", default="https://identity.xero.com")
+XERO_LOGIN_URL = env.str("XERO_LOGIN_URL", default="https://login.xero.com")
+XERO_SCOPES = env.list(
+    "XERO_SCOPES",
+    default=["offline_access", "accounting.transactions", "accounting.contacts",
+             "accounting.settings.read"],
+)
+# Xero's limits per organisation, shared by every worker through Redis.
+XERO_MAX_IN_FLIGHT = env.int("XERO_MAX_IN_FLIGHT", default=5)
+XERO_RATE_LIMIT = env.int("XERO_RATE_LIMIT", default=60)
+XERO_RATE_WINDOW_SECONDS = env.float("XERO_RATE_WINDOW_SECONDS", default=60.0)
+XERO_DAILY_LIMIT = env.int("XERO_DAILY_LIMIT", default=5000)
+XERO_SYNC_MAX_ATTEMPTS = env.int("XERO_SYNC_MAX_ATTEMPTS", default=8)
+XERO_POLL_MINUTES = env.int("XERO_POLL_MINUTES", default=15)
 
 # --- Security ---------------------------------------------------------------
 

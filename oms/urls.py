@@ -7,5 +7,6 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("quotes/", include("quotes.urls")),
     path("invoices/", include("invoicing.urls")),
+    path("xero/", include("invoicing.accounting.urls")),
     path("", include("oms.accounts.urls")),
 ]

@@ -20,6 +20,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Invoices", "invoicing:drafts", (Role.FINANCE,)),
     ("Orders", "orders:search", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Customers", "customers:list", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
+    ("Xero", "accounting:settings", (Role.FINANCE,)),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Accounting integration: the OMS feeds one accounting provider (Xero) in the background."""
