@@ -353,7 +353,8 @@ def _issue(invoice: Invoice, *, by, today: Date) -> None:
 def draft_invoice_for_order(order: Order, *, by=None, automation: str = "") -> Invoice:
     """The final invoice for a delivered order: every order line, less what deposits and
     milestones already billed. Returns the existing draft final instead of making a
-    second. Publishes invoice.drafted; finance reviews and approves it."""
+    second. Publishes invoice.drafted; finance reviews and approves it. A final with
+    nothing left to bill is approved at once (invoice.approved)."""
     _ensure_finance(by, "draft invoices")
     with transaction.atomic():
         order = lock_order(order)
@@ -401,6 +402,10 @@ def draft_invoice_for_order(order: Order, *, by=None, automation: str = "") -> I
             gross=str(invoice.gross_total),
         )
         publish("invoice.drafted", subject=invoice, actor=by, invoice_kind=invoice.kind)
+        if invoice.gross_total == ZERO:
+            # Deposits and milestones already billed everything: the final is a nil-balance
+            # statement, issued at once so the order moves on to invoiced (and paid).
+            _approve(order, invoice, by=by)
         _sync_order_billing(order)
     return invoice
 
@@ -561,64 +566,69 @@ def approve_invoice(invoice: Invoice, *, by) -> Invoice:
     with transaction.atomic():
         order, invoice = _lock(invoice)
         _ensure_not_held(order, "have invoices approved")
-        if invoice.status != Invoice.Status.DRAFT:
-            raise ValidationError(f"{invoice} is already {invoice.get_status_display().lower()}.")
-        if invoice.kind == Invoice.Kind.FINAL:
-            if order.status not in FINAL_APPROVE_STATES:
-                raise ValidationError(
-                    f"Order {order.number} is {_state_label(order)}; the final invoice is "
-                    "approved once the order is delivered."
-                )
-            _refresh_deductions(invoice, order)
-        elif order.status not in STAGED_STATES:
-            raise ValidationError(
-                f"Order {order.number} is {_state_label(order)}; deposits and milestones are "
-                "approved while an order is confirmed, in progress or delivered."
-            )
-        elif (
-            Invoice.objects.filter(order=order, kind=Invoice.Kind.FINAL)
-            .exclude(status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID])
-            .exists()
-        ):
-            raise ValidationError(
-                f"Order {order.number} already has an approved final invoice; "
-                "this charge belongs on a final invoice."
-            )
-        _recompute_totals(invoice)
-        if not invoice.lines.exists():
-            raise ValidationError(f"{invoice} has no lines.")
-        if invoice.gross_total < ZERO:
-            raise ValidationError(f"{invoice} totals less than zero.")
-        if invoice.kind != Invoice.Kind.FINAL and (
-            billed_gross(order) + invoice.gross_total > order.gross_total
-        ):
-            raise ValidationError(
-                f"Approving {invoice} would bill order {order.number} more than its total."
-            )
-        today = timezone.localdate()
-        _issue(invoice, by=by, today=today)
-        _settle_status(invoice)  # a zero-value final is settled the moment it is issued
-        invoice.save()
-        _record(
-            order,
-            invoice,
-            by=by,
-            automation="",
-            message=f"Invoice {invoice.number} approved: {invoice.currency} {invoice.gross_total}"
-            f", due {invoice.due_date:%d %b %Y}.",
-            number=invoice.number,
-            gross=str(invoice.gross_total),
-        )
-        publish(
-            "invoice.approved",
-            subject=invoice,
-            actor=by,
-            number=invoice.number,
-            invoice_kind=invoice.kind,
-            gross=str(invoice.gross_total),
-        )
+        _approve(order, invoice, by=by)
         _sync_order_billing(order)
     return invoice
+
+
+def _approve(order: Order, invoice: Invoice, *, by) -> None:
+    """Check and issue a draft under the order and invoice locks."""
+    if invoice.status != Invoice.Status.DRAFT:
+        raise ValidationError(f"{invoice} is already {invoice.get_status_display().lower()}.")
+    if invoice.kind == Invoice.Kind.FINAL:
+        if order.status not in FINAL_APPROVE_STATES:
+            raise ValidationError(
+                f"Order {order.number} is {_state_label(order)}; the final invoice is "
+                "approved once the order is delivered."
+            )
+        _refresh_deductions(invoice, order)
+    elif order.status not in STAGED_STATES:
+        raise ValidationError(
+            f"Order {order.number} is {_state_label(order)}; deposits and milestones are "
+            "approved while an order is confirmed, in progress or delivered."
+        )
+    elif (
+        Invoice.objects.filter(order=order, kind=Invoice.Kind.FINAL)
+        .exclude(status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID])
+        .exists()
+    ):
+        raise ValidationError(
+            f"Order {order.number} already has an approved final invoice; "
+            "this charge belongs on a final invoice."
+        )
+    _recompute_totals(invoice)
+    if not invoice.lines.exists():
+        raise ValidationError(f"{invoice} has no lines.")
+    if invoice.gross_total < ZERO:
+        raise ValidationError(f"{invoice} totals less than zero.")
+    if invoice.kind != Invoice.Kind.FINAL and (
+        billed_gross(order) + invoice.gross_total > order.gross_total
+    ):
+        raise ValidationError(
+            f"Approving {invoice} would bill order {order.number} more than its total."
+        )
+    today = timezone.localdate()
+    _issue(invoice, by=by, today=today)
+    _settle_status(invoice)  # a zero-value final is settled the moment it is issued
+    invoice.save()
+    _record(
+        order,
+        invoice,
+        by=by,
+        automation="",
+        message=f"Invoice {invoice.number} approved: {invoice.currency} {invoice.gross_total}"
+        f", due {invoice.due_date:%d %b %Y}.",
+        number=invoice.number,
+        gross=str(invoice.gross_total),
+    )
+    publish(
+        "invoice.approved",
+        subject=invoice,
+        actor=by,
+        number=invoice.number,
+        invoice_kind=invoice.kind,
+        gross=str(invoice.gross_total),
+    )
 
 
 def send_invoice(invoice: Invoice, *, by) -> Invoice:

@@ -7,6 +7,12 @@ import pytest
 from tests.factories import advance_order, line_data, place_order
 
 
+@pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    """The cast logs in with passwords; hashing them at full strength only slows tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def mixed_lines():
     """Two tax rates and a discount: 120.00 + 12.35 tax; 45.67 at 5% = 2.28 tax."""
