@@ -1,0 +1,339 @@
+"""Order reads: the order page, one-box search and the pipeline board.
+
+Everything here is one or a few SQL statements whatever the number of rows: aggregates
+and window functions run in PostgreSQL, lists are prefetched, nothing loops over orders
+issuing queries.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
+
+from customers.models import Contact, Customer
+from orders.models import Order, TimelineEvent
+
+# Invoice states named as strings: orders sits below invoicing and does not import it.
+OPEN_INVOICE_STATES = ("approved", "sent", "part_paid")
+
+# The stages of the pipeline board, in lifecycle order (closed states are not in the pipe).
+PIPELINE_STAGES = (
+    Order.Status.ENQUIRY,
+    Order.Status.QUOTED,
+    Order.Status.CONFIRMED,
+    Order.Status.IN_PROGRESS,
+    Order.Status.ON_HOLD,
+    Order.Status.DELIVERED,
+    Order.Status.INVOICED,
+)
+
+# Stage entry timestamps shown on the order page, in lifecycle order.
+STAGE_TIMESTAMPS = (
+    (Order.Status.ENQUIRY, "enquiry_at"),
+    (Order.Status.QUOTED, "quoted_at"),
+    (Order.Status.CONFIRMED, "confirmed_at"),
+    (Order.Status.IN_PROGRESS, "in_progress_at"),
+    (Order.Status.ON_HOLD, "on_hold_at"),
+    (Order.Status.DELIVERED, "delivered_at"),
+    (Order.Status.INVOICED, "invoiced_at"),
+    (Order.Status.PAID, "paid_at"),
+    (Order.Status.LOST, "lost_at"),
+    (Order.Status.CANCELLED, "cancelled_at"),
+)
+
+
+# --- the order page -------------------------------------------------------------------
+
+
+def order_for_page(user, number: str) -> QuerySet:
+    """The one order `number` visible to `user`, with everything its page shows prefetched."""
+    return (
+        Order.objects.visible_to(user)
+        .filter(number=number)
+        .select_related("customer", "customer__account_manager", "owner", "assignee")
+        .prefetch_related(
+            "lines__product",
+            "customer__contacts",
+            "quotes",
+            Prefetch(
+                "invoices",
+                queryset=apps.get_model("invoicing", "Invoice")
+                .objects.select_related("credited_invoice")
+                .prefetch_related("payments")
+                .order_by("created_at", "id"),
+            ),
+            Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor")),
+        )
+    )
+
+
+def stage_history(order: Order) -> list[dict]:
+    """When the order entered each stage it has reached (from its own timestamps)."""
+    return [
+        {"status": status, "label": status.label, "at": getattr(order, attribute)}
+        for status, attribute in STAGE_TIMESTAMPS
+        if getattr(order, attribute)
+    ]
+
+
+def next_scheduled_action(order: Order):
+    """The next pending follow-up or reminder for this order, when automation is installed."""
+    if not apps.is_installed("oms.automation"):
+        return None
+    try:
+        model = apps.get_model("automation", "ScheduledAction")
+    except LookupError:
+        return None
+    names = {f.name for f in model._meta.get_fields()}
+    if not {"due_at", "status"} <= names:
+        return None
+    pending = model.objects.filter(status="pending")
+    if "order" in names or "order_id" in {getattr(f, "attname", "") for f in model._meta.fields}:
+        pending = pending.filter(order_id=order.pk)
+    elif {"subject_type", "subject_id"} <= names:
+        pending = pending.filter(subject_type="orders.order", subject_id=order.pk)
+    else:
+        return None
+    if "rule" in names:
+        pending = pending.select_related("rule")
+    return pending.order_by("due_at").first()
+
+
+def customer_links(order: Order) -> QuerySet:
+    """Links sent to the customer for this order (tracking, quotes, invoices, changes)."""
+    from oms.links.models import CustomerLink
+
+    return CustomerLink.objects.filter(order_id=order.pk).select_related("created_by", "revoked_by")
+
+
+# --- one-box search ---------------------------------------------------------------------
+
+ORDER_NUMBER = re.compile(r"^ORD-\d{4}-\d+$", re.IGNORECASE)
+QUOTE_REFERENCE = re.compile(r"^(ORD-\d{4}-\d+)-Q(\d+)$", re.IGNORECASE)
+INVOICE_NUMBER = re.compile(r"^(INV|CN)-\d{4}-\d+$", re.IGNORECASE)
+MIN_PHONE_DIGITS = 6
+
+
+@dataclass
+class SearchResult:
+    query: str
+    orders: list = field(default_factory=list)
+    exact: Order | None = None  # an exact key (order, quote or invoice number) matched
+    truncated: bool = False
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def search_orders(user, query: str, *, limit: int = 50) -> SearchResult:
+    """Orders visible to `user` matching `query` on any key a caller might read out:
+    order number, quote reference, invoice or credit-note number, PO reference, customer
+    name, contact email or phone. Exact keys first; each branch uses an index or a small
+    table, then one query fetches the orders."""
+    query = (query or "").strip()
+    result = SearchResult(query=query)
+    if not query:
+        return result
+    visible = Order.objects.visible_to(user)
+    upper = query.upper()
+
+    exact_key = Q(pk__in=[])
+    if ORDER_NUMBER.match(query):
+        exact_key = Q(number=upper)
+    elif match := QUOTE_REFERENCE.match(query):
+        exact_key = Q(number=match.group(1).upper(), quotes__version=int(match.group(2)))
+    elif INVOICE_NUMBER.match(query):
+        exact_key = Q(invoices__number=upper)
+    if ORDER_NUMBER.match(query) or QUOTE_REFERENCE.match(query) or INVOICE_NUMBER.match(query):
+        exact = list(visible.filter(exact_key).distinct()[:2])
+        if len(exact) == 1:
+            result.exact = exact[0]
+            result.orders = exact
+            return result
+
+    customer_ids = Customer.objects.filter(name__icontains=query).values("pk")
+    contact_match = Q(email__iexact=query)
+    digits = _digits(query)
+    if len(digits) >= MIN_PHONE_DIGITS:
+        contact_match |= Q(phone__regex=r"\D*".join(digits))
+    contact_customer_ids = Contact.objects.filter(contact_match).values("customer_id")
+    condition = (
+        exact_key
+        | Q(number__iexact=query)
+        | Q(po_reference__iexact=query)
+        | Q(customer_id__in=customer_ids)
+        | Q(customer_id__in=contact_customer_ids)
+    )
+    if len(query) >= 3:
+        condition |= Q(number__iendswith=query) | Q(title__icontains=query)
+    matches = list(
+        visible.filter(pk__in=Order.objects.filter(condition).values("pk"))
+        .select_related("customer", "owner")
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
+    result.truncated = len(matches) > limit
+    result.orders = matches[:limit]
+    return result
+
+
+# --- pipeline -------------------------------------------------------------------------
+
+
+def stall_days() -> dict[str, int]:
+    return settings.PIPELINE_STALL_DAYS
+
+
+def _stalled_expression(now: datetime):
+    """SQL CASE: past the stage's threshold (for invoiced, days past the oldest open due date)."""
+    thresholds = stall_days()
+    today = timezone.localdate(now)
+    whens = []
+    for stage in PIPELINE_STAGES:
+        days = thresholds.get(stage)
+        if days is None:
+            continue
+        if stage == Order.Status.INVOICED:
+            whens.append(
+                When(status=stage, oldest_due__lt=today - timedelta(days=days), then=Value(True))
+            )
+        else:
+            whens.append(
+                When(
+                    status=stage,
+                    status_changed_at__lt=now - timedelta(days=days),
+                    then=Value(True),
+                )
+            )
+    return Case(*whens, default=Value(False))
+
+
+def pipeline_orders(user, *, now: datetime | None = None) -> QuerySet:
+    """Open orders in the pipe, annotated with time in stage, oldest open due date and
+    whether they are stalled."""
+    now = now or timezone.now()
+    return (
+        Order.objects.visible_to(user)
+        .filter(status__in=PIPELINE_STAGES)
+        .annotate(
+            time_in_stage=ExpressionWrapper(
+                Value(now) - F("status_changed_at"), output_field=DurationField()
+            ),
+            oldest_due=Min(
+                "invoices__due_date", filter=Q(invoices__status__in=OPEN_INVOICE_STATES)
+            ),
+        )
+        .annotate(stalled=_stalled_expression(now))
+    )
+
+
+def pipeline_summary(user, *, now: datetime | None = None) -> list[dict]:
+    """Per stage: count, value, average and longest time in stage, stalled count.
+    One aggregate query grouped by stage."""
+    now = now or timezone.now()
+    rows = (
+        Order.objects.visible_to(user)
+        .filter(status__in=PIPELINE_STAGES)
+        .values("status")
+        .annotate(
+            count=Count("pk"),
+            value=Coalesce(Sum("gross_total"), Decimal("0.00")),
+            oldest_change=Min("status_changed_at"),
+            average_age=Avg(
+                ExpressionWrapper(Value(now) - F("status_changed_at"), output_field=DurationField())
+            ),
+        )
+        .order_by()
+    )
+    by_stage = {row["status"]: row for row in rows}
+    stalled = dict(
+        pipeline_orders(user, now=now)
+        .filter(stalled=True)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+        .order_by()
+    )
+    thresholds = stall_days()
+    summary = []
+    for stage in PIPELINE_STAGES:
+        row = by_stage.get(stage, {})
+        oldest = row.get("oldest_change")
+        summary.append(
+            {
+                "status": stage,
+                "label": stage.label,
+                "count": row.get("count", 0),
+                "value": row.get("value", Decimal("0.00")),
+                "average_age": row.get("average_age"),
+                "longest_age": (now - oldest) if oldest else None,
+                "stalled": stalled.get(stage, 0),
+                "threshold_days": thresholds.get(stage),
+            }
+        )
+    return summary
+
+
+def pipeline_board(user, *, per_stage: int = 25, now: datetime | None = None) -> dict[str, list]:
+    """The longest-waiting `per_stage` orders of each stage (a window function ranks them
+    within their stage, so the board is one query however many orders there are)."""
+    ranked = (
+        pipeline_orders(user, now=now)
+        .select_related("customer", "owner")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("status")],
+                order_by=[F("status_changed_at").asc(), F("id").asc()],
+            )
+        )
+        .filter(rank__lte=per_stage)
+        .order_by("status_changed_at", "id")
+    )
+    board: dict[str, list] = {stage: [] for stage in PIPELINE_STAGES}
+    for order in ranked:
+        board[order.status].append(order)
+    return board
+
+
+def pipeline_list(
+    user, *, stage: str = "", owner_id: int | None = None, stalled_only: bool = False, now=None
+) -> QuerySet:
+    """Every open order in the pipe for the list view, longest waiting first."""
+    orders = pipeline_orders(user, now=now).select_related("customer", "owner", "assignee")
+    if stage:
+        orders = orders.filter(status=stage)
+    if owner_id:
+        orders = orders.filter(owner_id=owner_id)
+    if stalled_only:
+        orders = orders.filter(stalled=True)
+    return orders.order_by("-stalled", "status_changed_at", "id")
+
+
+def pipeline_owners(user) -> QuerySet:
+    """Owners with open orders in the pipe, for the list filter."""
+    user_model = Order._meta.get_field("owner").related_model
+    return user_model.objects.filter(
+        pk__in=Order.objects.visible_to(user).filter(status__in=PIPELINE_STAGES).values("owner_id")
+    ).order_by("first_name", "last_name", "email")
