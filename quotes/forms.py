@@ -177,7 +177,7 @@ def apply_action(rows: list[dict], action: str) -> list[dict]:
 
 
 class QuoteDetailsForm(forms.Form):
-    valid_until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 

@@ -45,7 +45,9 @@ class EnquiryForm(forms.Form):
     kind = forms.ChoiceField(label="Order type", choices=Order.Kind.choices)
     source = forms.ChoiceField(choices=Order.Source.choices)
     requested_date = forms.DateField(
-        label="Wanted by", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Wanted by",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     owner = forms.ModelChoiceField(
         label="Salesperson",
