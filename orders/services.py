@@ -68,11 +68,11 @@ def lock_order(order: Order | int) -> Order:
 
 def describe_refusal(order: Order, name: str) -> str:
     """A sentence naming the current state and the steps that are allowed from it."""
-    allowed = [
-        t.custom.get("label", t.name)
-        for t in order.get_available_status_transitions()
-        if not t.custom.get("automatic")
-    ]
+    available = sorted(
+        (t for t in order.get_available_status_transitions() if not t.custom.get("automatic")),
+        key=lambda t: list(TRANSITION_EVENTS).index(t.name),
+    )
+    allowed = [t.custom.get("label", t.name) for t in available]
     label = Order.Status(order.status).label.lower()
     if order.is_on_hold and order.hold_reason:
         label = f"{label} ({order.hold_reason})"
