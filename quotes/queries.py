@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, Min, QuerySet
 from django.utils import timezone
 
 from quotes.models import Quote
@@ -49,27 +49,60 @@ def quotes_awaiting_response(
     if min_value is not None:
         quotes = quotes.filter(gross_total__gte=min_value)
     rows = list(quotes.order_by(*SORTS.get(sort, SORTS["age"])))
-    due = _scheduled_followups(rows)
+    state = _scheduled_followups(rows)
     for quote in rows:
-        _annotate_followup(quote, now, due.get(quote.pk))
+        _annotate_followup(quote, now, state)
     return rows
 
 
-def _scheduled_followups(quotes: list[Quote]) -> dict:
-    """The next pending follow-up per quote from the automation app's due rows, if any."""
+@dataclass
+class FollowupState:
+    """What the automation app knows of a quote's follow-up sequence."""
+
+    next_due: dict
+    reached: dict
+    flagged: set
+
+
+def _scheduled_followups(quotes: list[Quote]) -> FollowupState:
+    """Next pending step, last step sent and "decision needed" flags, from the automation
+    app's due rows (three queries however many quotes). Empty when the app is absent."""
+    state = FollowupState(next_due={}, reached={}, flagged=set())
     try:
-        from oms.automation.queries import next_followups  # built by the automation app
+        from oms.automation.models import QueueFlag, Rule, ScheduledAction
     except ImportError:
-        return {}
-    return next_followups(quotes)
+        return state
+    ids = [quote.pk for quote in quotes]
+    if not ids:
+        return state
+    rows = ScheduledAction.objects.filter(subject_type="quotes.quote", subject_id__in=ids)
+    state.next_due = dict(
+        rows.filter(status=ScheduledAction.Status.PENDING)
+        .values("subject_id")
+        .annotate(next_due=Min("due_at"))
+        .values_list("subject_id", "next_due")
+    )
+    state.reached = dict(
+        rows.filter(status=ScheduledAction.Status.SENT, rule__offset_days__gt=0)
+        .values("subject_id")
+        .annotate(reached=Max("rule__offset_days"))
+        .values_list("subject_id", "reached")
+    )
+    state.flagged = set(
+        QueueFlag.objects.filter(
+            kind=Rule.Flag.DECISION_NEEDED, subject_type="quotes.quote", subject_id__in=ids
+        ).values_list("subject_id", flat=True)
+    )
+    return state
 
 
-def _annotate_followup(quote: Quote, now, scheduled) -> None:
+def _annotate_followup(quote: Quote, now, state: FollowupState) -> None:
     sent_at = quote.sent_at or now
     quote.age_days = (now - sent_at).days
     reached = [day for day in FOLLOWUP_DAYS if quote.age_days >= day]
-    quote.stage = reached[-1] if reached else 0
-    quote.decision_needed = quote.age_days >= DECISION_DAY
+    quote.stage = state.reached.get(quote.pk) or (reached[-1] if reached else 0)
+    quote.decision_needed = quote.age_days >= DECISION_DAY or quote.pk in state.flagged
+    scheduled = state.next_due.get(quote.pk)
     if quote.followups_paused:
         quote.next_followup = None
     elif scheduled is not None:

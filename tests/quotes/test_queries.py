@@ -51,6 +51,40 @@ def test_followup_stage_next_date_and_decision(sales):
     assert rows[day4.pk].decision_needed is False
 
 
+def _rule(days: int):
+    from oms.automation.models import Rule
+
+    return Rule.objects.create(
+        name=f"Test follow-up day {days}",
+        sequence=Rule.Sequence.QUOTE_FOLLOWUP,
+        trigger=Rule.Trigger.DATE,
+        anchor=Rule.Anchor.QUOTE_SENT,
+        offset_days=days,
+        recipient=Rule.Recipient.CUSTOMER,
+        subject_template="Checking in",
+        body_template="Hello",
+    )
+
+
+def test_followups_read_from_the_automation_sequence(sales):
+    from oms.automation.models import QueueFlag, Rule, ScheduledAction
+
+    quote = _quote(sales, days_ago=2)
+    due = timezone.now() + timedelta(days=9)
+    common = {"subject_type": "quotes.quote", "subject_id": quote.pk, "order": quote.order}
+    ScheduledAction.objects.create(
+        rule=_rule(4), due_at=timezone.now(), status=ScheduledAction.Status.SENT, **common
+    )
+    ScheduledAction.objects.create(rule=_rule(11), due_at=due, **common)
+    QueueFlag.objects.create(kind=Rule.Flag.DECISION_NEEDED, **common)
+
+    (row,) = quotes_awaiting_response(sales)
+
+    assert row.stage == 4
+    assert row.next_followup == timezone.localtime(due).date()
+    assert row.decision_needed is True
+
+
 def test_paused_followups_have_no_next_date(sales):
     quote = _quote(sales, days_ago=1)
     pause_quote_followups(quote, by=sales)
