@@ -14,8 +14,10 @@ from oms.accounts.roles import Role, has_role
 NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Home", "accounts:home", None),
     ("Pipeline", "orders:pipeline", (Role.MANAGER,)),
-    ("Enquiries", "orders:enquiries", (Role.SALES,)),
-    ("Quotes", "quotes:awaiting", (Role.SALES,)),
+    ("New enquiry", "orders:enquiry_create", (Role.SALES,)),
+    ("My enquiries", "orders:enquiries", (Role.SALES,)),
+    ("Quotes awaiting", "quotes:awaiting", (Role.SALES,)),
+    ("Team enquiries", "orders:team_enquiries", (Role.MANAGER,)),
     ("Work queue", "orders:queue", (Role.OPERATIONS,)),
     ("Invoices", "invoicing:drafts", (Role.FINANCE,)),
     ("Orders", "orders:search", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
