@@ -8,5 +8,6 @@ urlpatterns = [
     path("quotes/", include("quotes.urls")),
     path("invoices/", include("invoicing.urls")),
     path("xero/", include("invoicing.accounting.urls")),
+    path("automation/", include("oms.automation.urls")),
     path("", include("oms.accounts.urls")),
 ]

@@ -23,6 +23,8 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Orders", "orders:search", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Customers", "customers:list", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Xero", "accounting:settings", (Role.FINANCE,)),
+    ("Decisions", "automation:decisions", (Role.SALES,)),
+    ("Automations", "automation:rules", (Role.MANAGER,)),
 ]
 
 
