@@ -398,10 +398,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
     # Read from prefetched `lines` and `invoices` when present (one query each otherwise).
     # Invoice states and kinds are named as strings so orders need not import invoicing.
 
-    def _issued_invoices(self) -> list:
-        return [
-            invoice for invoice in self.invoices.all() if invoice.status not in ("draft", "void")
+    def _billing(self) -> tuple[list, list]:
+        """Issued invoices and the credit notes that count against them. A void invoice and
+        the credit notes against it cancel out, so both are left out (as invoicing counts)."""
+        issued = [i for i in self.invoices.all() if i.status != "draft"]
+        void = {i.pk for i in issued if i.status == "void"}
+        invoices = [i for i in issued if i.kind != "credit_note" and i.pk not in void]
+        credits = [
+            i for i in issued if i.kind == "credit_note" and i.credited_invoice_id not in void
         ]
+        return invoices, credits
 
     @property
     def delivered_share(self) -> Decimal:
@@ -417,42 +423,27 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @property
     def invoiced_amount(self) -> Decimal:
-        """Gross amount on issued invoices, less issued credit notes."""
-        total = Decimal("0.00")
-        for invoice in self._issued_invoices():
-            if invoice.kind == "credit_note":
-                total -= invoice.gross_total
-            else:
-                total += invoice.gross_total
-        return total
+        """Gross amount on issued invoices, less credit notes."""
+        invoices, credits = self._billing()
+        return sum((i.gross_total for i in invoices), Decimal("0.00")) - sum(
+            (c.gross_total for c in credits), Decimal("0.00")
+        )
 
     @property
     def paid_amount(self) -> Decimal:
         """Money received against this order's issued invoices."""
-        return sum(
-            (
-                invoice.amount_paid
-                for invoice in self._issued_invoices()
-                if invoice.kind != "credit_note"
-            ),
-            Decimal("0.00"),
-        )
+        invoices, _ = self._billing()
+        return sum((i.amount_paid for i in invoices), Decimal("0.00"))
 
     @property
     def invoiced_share(self) -> Decimal:
+        """Share of the order total invoiced (net of credit notes), 0 to 1."""
         return _share(self.invoiced_amount, self.gross_total)
 
     @property
     def paid_share(self) -> Decimal:
-        """Share of the amount to collect (order total less credits) that has been paid."""
-        due = self.gross_total - self._credited_amount()
-        return _share(self.paid_amount, due)
-
-    def _credited_amount(self) -> Decimal:
-        return sum(
-            (i.gross_total for i in self._issued_invoices() if i.kind == "credit_note"),
-            Decimal("0.00"),
-        )
+        """Share of the order total that has been paid, 0 to 1."""
+        return _share(self.paid_amount, self.gross_total)
 
     @property
     def progress(self) -> dict[str, int]:
