@@ -78,7 +78,7 @@ def _db() -> int:
 class XeroRateLimiter:
     """`with limiter.slot(): <one HTTP call>` waits for a slot within Xero's limits."""
 
-    def __init__(self, tenant_id: str, *, max_wait: float = 30.0):
+    def __init__(self, tenant_id: str, *, max_wait: float = 5.0):
         self.tenant_id = tenant_id
         self.max_wait = max_wait
         self.key = f"xero:calls:{tenant_id}"

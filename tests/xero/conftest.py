@@ -26,6 +26,19 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _role_groups(request):
+    """Transactional tests flush the groups the roles migration made; make sure they exist."""
+    if not request.node.get_closest_marker("django_db"):
+        return
+    from django.contrib.auth.models import Group
+
+    from oms.accounts.roles import Role
+
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
 @pytest.fixture
 def xero(settings):
     """The fake Xero, running; every Xero URL in settings points at it."""
