@@ -1,0 +1,155 @@
+"""Who may open what: every URL name in the project and the status each role gets.
+
+ADDING A URL? Add ONE row here, or tests/test_access_matrix.py fails:
+
+    "app:name": row(anonymous, sales, operations, finance, manager, admin),
+
+Columns are the HTTP status each role gets (302 for anonymous means "sent to log in").
+A URL with arguments adds `kwargs=lambda o: {...}`, built from the objects in `UrlObjects`
+below (o.order, o.quote, o.invoice, o.customer, o.contact, o.product, o.reset ...). A
+POST-only URL adds `method="post"` (and `data={...}` if the view needs a form). Each
+role's request runs against fresh objects, so a POST by one role never affects another.
+"""
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, NamedTuple
+
+ROLES = ("anonymous", "sales", "operations", "finance", "manager", "admin")
+
+
+class Access(NamedTuple):
+    anonymous: int
+    sales: int
+    operations: int
+    finance: int
+    manager: int
+    admin: int
+    kwargs: Callable[["UrlObjects"], dict[str, Any]] | None = None
+    method: str = "get"
+    data: dict[str, Any] | None = None
+
+
+row = Access
+
+# fmt: off
+ACCESS: dict[str, Access] = {
+    # accounts
+    "accounts:home": row(302, 200, 200, 200, 200, 200),
+    "accounts:login": row(200, 302, 302, 302, 302, 302),
+    "accounts:logout": row(302, 302, 302, 302, 302, 302, method="post"),
+    "accounts:password_reset": row(200, 200, 200, 200, 200, 200),
+    "accounts:password_reset_done": row(200, 200, 200, 200, 200, 200),
+    "accounts:password_reset_confirm": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: o.reset),
+    "accounts:password_reset_complete": row(200, 200, 200, 200, 200, 200),
+    # automation
+    "automation:inbox": row(302, 200, 200, 200, 200, 200),
+    "automation:badge": row(302, 200, 200, 200, 200, 200),
+    "automation:read_all": row(302, 302, 302, 302, 302, 302, method="post"),
+    "automation:notification_read": row(302, 404, 404, 404, 404, 404, kwargs=lambda o: {"pk": 0}, method="post"),  # noqa: E501
+    "automation:rules": row(302, 403, 403, 403, 200, 200),
+    "automation:rule_create": row(302, 403, 403, 403, 200, 200),
+    "automation:rule_edit": row(302, 403, 403, 403, 200, 200, kwargs=lambda o: {"pk": o.rule.pk}),
+    "automation:rule_toggle": row(302, 403, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.rule.pk}, method="post"),  # noqa: E501
+    "automation:decisions": row(302, 200, 403, 403, 200, 200),
+    # customers
+    "customers:typeahead": row(302, 200, 403, 403, 200, 200),
+    # orders
+    "orders:enquiries": row(302, 200, 403, 403, 200, 200),
+    "orders:enquiry_create": row(302, 200, 403, 403, 200, 200),
+    "orders:team_enquiries": row(302, 403, 403, 403, 200, 200),
+    "orders:enquiry_confirm": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
+    "orders:search": row(302, 200, 200, 200, 200, 200),
+    "orders:pipeline": row(302, 403, 403, 403, 200, 200),
+    "orders:detail": row(302, 200, 200, 200, 200, 200, kwargs=lambda o: {"number": o.order.number}),
+    "orders:transition": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number, "name": "confirm"}, method="post", data={"status": "enquiry"}),  # noqa: E501
+    "orders:link_issue": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
+    "orders:link_revoke": row(302, 404, 404, 404, 404, 404, kwargs=lambda o: {"number": o.order.number, "link_id": 0}, method="post"),  # noqa: E501
+    # public customer pages: the signed link is the key, a login changes nothing
+    "orders:track": row(200, 200, 200, 200, 200, 200, kwargs=lambda o: {"token": o.tracking_token}),
+    "orders:track_invoice_pdf": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token, "invoice_id": 0}),  # noqa: E501
+    "orders:public_invoice": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token}),  # noqa: E501
+    "orders:public_invoice_pdf": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token}),  # noqa: E501
+}
+# fmt: on
+
+
+class UrlObjects:
+    """Objects that URL arguments point at, created on first use in the test's database.
+
+    They belong to the cast's salesperson, so "sales" sees them as their own work.
+    Add a property here when a new kind of object appears in URLs.
+    """
+
+    def __init__(self, cast: dict):
+        self.cast = cast
+
+    @cached_property
+    def customer(self):
+        from tests.factories import ContactFactory, CustomerFactory
+
+        customer = CustomerFactory(account_manager=self.cast["sales"])
+        ContactFactory(customer=customer)
+        return customer
+
+    @cached_property
+    def contact(self):
+        return self.customer.contacts.first()
+
+    @cached_property
+    def product(self):
+        from tests.factories import ProductFactory
+
+        return ProductFactory()
+
+    @cached_property
+    def order(self):
+        """An enquiry with one line, owned by the salesperson."""
+        from decimal import Decimal
+
+        from orders.services import create_enquiry, set_order_lines
+
+        sales = self.cast["sales"]
+        order = create_enquiry(customer=self.customer, title="Access check", by=sales)
+        line = {
+            "product": self.product,
+            "description": "Widget",
+            "quantity": Decimal("2"),
+            "unit_price": Decimal("100.00"),
+        }
+        return set_order_lines(order, [line], by=sales)
+
+    @cached_property
+    def quote(self):
+        """A sent quote for `order`."""
+        from quotes.services import create_quote, send_quote
+
+        sales = self.cast["sales"]
+        return send_quote(create_quote(self.order, by=sales), by=sales)
+
+    @cached_property
+    def tracking_token(self) -> str:
+        """A signed customer tracking link for `order`."""
+        from oms.links.services import issue_link
+
+        return issue_link(self.order, purpose="tracking").token
+
+    @cached_property
+    def rule(self):
+        """A shipped automation rule."""
+        from oms.automation.models import Rule
+
+        return Rule.objects.order_by("pk").first()
+
+    @cached_property
+    def reset(self) -> dict[str, str]:
+        """Password-reset link arguments for the salesperson."""
+        from django.contrib.auth.tokens import default_token_generator
+        from django.utils.encoding import force_bytes
+        from django.utils.http import urlsafe_base64_encode
+
+        user = self.cast["sales"]
+        return {
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        }
