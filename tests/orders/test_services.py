@@ -233,3 +233,35 @@ def test_customer_delivery_address_is_the_default(sales):
     customer = CustomerFactory(delivery_address="9 Yard Road")
     order = place_order(sales, customer=customer)
     assert order.delivery_address == "9 Yard Road"
+
+
+def test_cancel_refused_while_invoices_are_unsettled(sales, manager, finance):
+    from invoicing.services import approve_invoice, create_deposit_invoice, void_invoice
+    from orders.services import cancel_order
+
+    order = advance_order(place_order(sales), "in_progress", by=manager)
+    deposit = approve_invoice(
+        create_deposit_invoice(order, by=finance, percent=Decimal("50")), by=finance
+    )
+    events = TimelineEvent.objects.filter(order=order).count()
+    with pytest.raises(ValidationError, match=deposit.number):
+        cancel_order(order, by=manager, reason="Customer withdrew")
+    order.refresh_from_db()
+    assert order.status == Order.Status.IN_PROGRESS
+    assert TimelineEvent.objects.filter(order=order).count() == events
+    void_invoice(deposit, by=finance, reason="Order withdrawn")
+    order = cancel_order(order, by=manager, reason="Customer withdrew")
+    assert order.status == Order.Status.CANCELLED
+    assert order.closed_reason == "Customer withdrew"
+
+
+def test_rework_clears_the_delivery(sales, manager, operations):
+    from orders.services import rework_order
+
+    order = advance_order(place_order(sales), "delivered", by=manager)
+    order = rework_order(order, by=operations, reason="Wrong colour")
+    order.refresh_from_db()
+    assert order.status == Order.Status.IN_PROGRESS
+    assert order.delivered_share == 0
+    assert order.delivered_to == ""
+    assert order.timeline.last().message == "Wrong colour"
