@@ -134,13 +134,21 @@ class LimitedApiClient(ApiClient):
             return send()
 
 
+def _configuration(oauth2_token: OAuth2Token) -> Configuration:
+    # Configuration() hands back a copy of the first instance ever made, ignoring its
+    # arguments, so the token object is set on the copy explicitly.
+    configuration = Configuration()
+    configuration.oauth2_token = oauth2_token
+    return configuration
+
+
 def _static_client(token: dict | None = None) -> LimitedApiClient:
     oauth2 = OAuth2Token(
         client_id=settings.XERO_CLIENT_ID, client_secret=settings.XERO_CLIENT_SECRET
     )
     holder = {"token": token or {}}
     return LimitedApiClient(
-        Configuration(oauth2_token=oauth2),
+        _configuration(oauth2),
         oauth2_token_getter=lambda: holder["token"],
         oauth2_token_saver=lambda new: holder.update(token=new),
     )
@@ -279,7 +287,7 @@ class ConnectionToken(OAuth2Token):
 
 def connection_client(connection: XeroConnection) -> LimitedApiClient:
     return LimitedApiClient(
-        Configuration(oauth2_token=ConnectionToken(connection.pk)),
+        _configuration(ConnectionToken(connection.pk)),
         oauth2_token_getter=lambda: valid_access_token(connection.pk),
         oauth2_token_saver=lambda token: None,  # refresh_access_token saved it already
     )
@@ -300,7 +308,7 @@ def exchange_code(code: str) -> tuple[dict, list]:
                 "access_token": token["access_token"],
                 "scope": token.get("scope") or [],
                 "expires_in": token["expires_in"],
-                "expires_at": token["expires_at"],
+                "expires_at": None,  # just issued: good for this one call
                 "token_type": "Bearer",
             }
         )
