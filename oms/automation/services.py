@@ -390,9 +390,9 @@ def due_time(rule: Rule, subject: models.Model) -> datetime | None:
 def start_sequence(subject: models.Model) -> int:
     """Schedule the enabled date rules for `subject` (a sent quote, an issued invoice).
 
-    Steps already sent stay sent; cancelled or paused steps that never went out are
-    scheduled again (a dispute resolved, a quote extended), pending ones move to the
-    newly computed time. Returns how many steps are pending."""
+    Steps already sent stay sent; cancelled or paused steps that never went out and are
+    still ahead are scheduled again (a dispute resolved, a quote extended), pending ones
+    move to the newly computed time. Returns how many steps are pending."""
     label = subject._meta.label_lower
     order = order_of(subject)
     rules = [
@@ -411,11 +411,12 @@ def start_sequence(subject: models.Model) -> int:
             subject_id=subject.pk,
             defaults={"order": order, "due_at": due_at},
         )
-        if not created and row.status in (
-            ScheduledAction.Status.PENDING,
-            ScheduledAction.Status.PAUSED,
-            ScheduledAction.Status.CANCELLED,
-        ):
+        restartable = row.status == ScheduledAction.Status.PENDING or (
+            row.status in (ScheduledAction.Status.PAUSED, ScheduledAction.Status.CANCELLED)
+            # a step whose day passed while the sequence was stopped is not sent late
+            and due_at > timezone.now()
+        )
+        if not created and restartable:
             row.status = ScheduledAction.Status.PENDING
             row.due_at = due_at
             row.paused_at = None

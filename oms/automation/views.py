@@ -41,7 +41,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox_badge(request: HttpRequest) -> HttpResponse:
     """The unread count in the header; htmx polls it, so it refreshes without a reload."""
-    return render(request, "automation/_inbox_badge.html")
+    return render(
+        request,
+        "automation/_inbox_badge.html",
+        {"unread": queries.unread_count(request.user)},
+    )
 
 
 @require_POST
