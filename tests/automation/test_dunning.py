@@ -81,11 +81,14 @@ def test_payment_in_full_stops_reminders(invoice, finance, run_outbox):
     with time_machine.travel(at(2026, 5, 10), tick=False):
         invoicing.record_payment(invoice, by=finance, amount=invoice.gross_total)
         run_outbox()
-    assert set(
-        ScheduledAction.objects.filter(subject_id=invoice.pk, status="pending").values_list(
-            "rule__name", flat=True
+    assert (
+        set(
+            ScheduledAction.objects.filter(subject_id=invoice.pk, status="pending").values_list(
+                "rule__name", flat=True
+            )
         )
-    ) == set()
+        == set()
+    )
     assert _sweep(DUE + timedelta(days=40)) == 0
     assert _reminders(invoice) == ["Reminder day 7: polite"]
 
@@ -115,7 +118,9 @@ def test_dispute_stops_reminders_and_resolution_restarts_them(invoice, finance, 
 
 def test_credit_note_stops_reminders(invoice, finance, run_outbox):
     with time_machine.travel(at(2026, 5, 3), tick=False):
-        invoicing.create_credit_note(invoice, by=finance, reason="Goodwill", amount=Decimal("10.00"))
+        invoicing.create_credit_note(
+            invoice, by=finance, reason="Goodwill", amount=Decimal("10.00")
+        )
         run_outbox()
     assert _sweep(DUE + timedelta(days=30)) == 0
     assert _reminders(invoice) == []

@@ -134,8 +134,9 @@ def test_html_twin_escapes_customer_supplied_text(order_for, customer, run_outbo
 # --- the inbox ----------------------------------------------------------------------------
 
 
-def test_inbox_lists_notifications_and_badge_counts_unread(client, order_for, operations,
-                                                           run_outbox):
+def test_inbox_lists_notifications_and_badge_counts_unread(
+    client, order_for, operations, run_outbox
+):
     order = order_for("confirmed")
     run_outbox()
     client.force_login(operations)
@@ -162,8 +163,9 @@ def test_marking_read_clears_the_badge(client, order_for, operations, run_outbox
     assert "unread-count" not in client.get(reverse("automation:badge")).content.decode()
 
 
-def test_nobody_reads_someone_elses_notification(client, order_for, operations, finance,
-                                                 run_outbox):
+def test_nobody_reads_someone_elses_notification(
+    client, order_for, operations, finance, run_outbox
+):
     order_for("confirmed")
     run_outbox()
     note = Notification.objects.get(user=operations)
@@ -183,8 +185,9 @@ def test_mark_all_read(client, order_for, operations, run_outbox):
     assert not Notification.objects.filter(user=operations, read_at__isnull=True).exists()
 
 
-def test_inbox_query_count_is_flat(client, order_for, operations, run_outbox,
-                                   django_assert_max_num_queries):
+def test_inbox_query_count_is_flat(
+    client, order_for, operations, run_outbox, django_assert_max_num_queries
+):
     for _ in range(3):
         order_for("confirmed")
     run_outbox()

@@ -66,8 +66,13 @@ def test_manager_changes_days_and_wording(client, manager):
 def test_unsafe_template_is_refused(client, manager):
     rule = Rule.objects.get(name="Quote day 7: value email")
     client.force_login(manager)
-    for body in ("{{ customer_name|safe }}", "{% load static %}", "{{ settings.SECRET_KEY }}",
-                 '{% include "base.html" %}', "{% autoescape off %}x{% endautoescape %}"):
+    for body in (
+        "{{ customer_name|safe }}",
+        "{% load static %}",
+        "{{ settings.SECRET_KEY }}",
+        '{% include "base.html" %}',
+        "{% autoescape off %}x{% endautoescape %}",
+    ):
         response = client.post(
             reverse("automation:rule_edit", kwargs={"pk": rule.pk}), _form(rule, body_template=body)
         )
