@@ -135,7 +135,7 @@ def send_quote(quote: Quote, *, by, to: str = "") -> Quote:
         message = f"Quote {quote.reference} sent" + (f" to {to}." if to else ".")
         if superseded:
             message += " Replaces " + ", ".join(f"version {v}" for v in superseded) + "."
-        transition_order(
+        quote.order = transition_order(
             order,
             "send_quote",
             by=by,
@@ -192,11 +192,11 @@ def accept_quote(quote: Quote, *, by=None, name: str, ip: str | None = None, po:
         quote.save()
         if _lines_differ(order, quote):
             # The customer agreed to the snapshot, not to later edits of the order.
-            set_order_lines(order, _lines_from_snapshot(quote), by=None, automation="quote")
+            order = set_order_lines(order, _lines_from_snapshot(quote), by=None, automation="quote")
         if po and not order.po_reference:
             order.po_reference = po
             order.save(update_fields=["po_reference", "updated_at"])
-        confirm_order(
+        quote.order = confirm_order(
             order,
             by=by,
             automation="" if by else "customer",
@@ -271,7 +271,7 @@ def decline_quote(quote: Quote, *, by=None, reason: str = "") -> Quote:
             raise _refuse(quote, "be declined")
         quote.decline(reason=reason)
         quote.save()
-        lose_order(
+        quote.order = lose_order(
             order,
             by=by,
             automation="" if by else "customer",
