@@ -243,8 +243,9 @@ def _claim(kind: str, local_id: int, label: str) -> SyncRecord:
     """Take the record for this worker for a while; another worker holding it means Busy."""
     now = timezone.now()
     with transaction.atomic():
-        SyncRecord.objects.get_or_create(
-            provider="xero", kind=kind, local_id=local_id, defaults={"label": label}
+        SyncRecord.objects.bulk_create(
+            [SyncRecord(provider="xero", kind=kind, local_id=local_id, label=label)],
+            ignore_conflicts=True,
         )
         record = SyncRecord.objects.select_for_update().get(
             provider="xero", kind=kind, local_id=local_id
@@ -319,6 +320,7 @@ def _push(
     version: str,
     action: str,
     call: Callable[[SyncRecord, AccountingProvider, str], PushResult],
+    provider: AccountingProvider | None = None,
 ) -> SyncRecord:
     connection = _usable_connection()
     existing = SyncRecord.objects.filter(provider="xero", kind=kind, local_id=local_id).first()
@@ -330,7 +332,7 @@ def _push(
         if record.status == SyncRecord.Status.SYNCED and record.pushed_version == version:
             return record
         key = f"oms-{kind}-{local_id}-{version}"
-        result = call(record, get_provider(connection), key)
+        result = call(record, provider or get_provider(connection), key)
     except SyncError as error:
         _fail(record, error, action)
         raise
@@ -355,14 +357,15 @@ def sync_contact(customer_id: int) -> SyncRecord:
     from invoicing.accounting.xero import fingerprint
 
     customer = Customer.objects.prefetch_related("contacts").get(pk=customer_id)
-    provider_view = get_provider()
-    payload = provider_view.contact_payload(customer).to_dict()
-    version = fingerprint(payload)
+    xero = get_provider()
+    version = fingerprint(xero.contact_payload(customer).to_dict())
 
     def call(record: SyncRecord, provider: AccountingProvider, key: str) -> PushResult:
         return provider.push_contact(customer, external_id=record.external_id, idempotency_key=key)
 
-    return _push(SyncRecord.Kind.CONTACT, customer.pk, customer.name, version, "push contact", call)
+    return _push(
+        SyncRecord.Kind.CONTACT, customer.pk, customer.name, version, "push contact", call, xero
+    )
 
 
 def _contact_id_for(customer_id: int) -> str:

@@ -286,11 +286,24 @@ class ConnectionToken(OAuth2Token):
 
 
 def connection_client(connection: XeroConnection) -> LimitedApiClient:
-    return LimitedApiClient(
+    cache: dict = {}
+
+    def current_token() -> dict:
+        # Re-read the row only when the token we hold nears expiry (or was refused).
+        expires_at = cache.get("expires_at")
+        margin = REFRESH_MARGIN.total_seconds()
+        if not expires_at or expires_at <= datetime.now(UTC).timestamp() + margin:
+            cache.clear()
+            cache.update(valid_access_token(connection.pk))
+        return dict(cache)
+
+    client = LimitedApiClient(
         _configuration(ConnectionToken(connection.pk)),
-        oauth2_token_getter=lambda: valid_access_token(connection.pk),
+        oauth2_token_getter=current_token,
         oauth2_token_saver=lambda token: None,  # refresh_access_token saved it already
     )
+    client.forget_token = cache.clear
+    return client
 
 
 # --- connecting and disconnecting -----------------------------------------------------------
@@ -426,6 +439,7 @@ class XeroProvider:
                 if error.status == 401 and attempt == 1:
                     # The token was refused before its expiry: refresh once and try again.
                     refresh_access_token(self.connection.pk, stale_access_token=used or "")
+                    self.client.forget_token()
                     continue
                 raise translate(error, self.tenant_id) from None
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:

@@ -249,6 +249,7 @@ def _where_equals(where: str, name: str) -> str | None:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     fake: FakeXero
 
     def log_message(self, format, *args):  # quiet
