@@ -70,6 +70,16 @@ ACCESS: dict[str, Access] = {
     "orders:track_invoice_pdf": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token, "invoice_id": 0}),  # noqa: E501
     "orders:public_invoice": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token}),  # noqa: E501
     "orders:public_invoice_pdf": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token}),  # noqa: E501
+    # accounting (Xero)
+    "accounting:settings": row(302, 403, 403, 200, 200, 200),
+    "accounting:connect": row(302, 403, 403, 302, 302, 302, method="post"),
+    "accounting:callback": row(302, 403, 403, 302, 302, 302),
+    "accounting:disconnect": row(302, 403, 403, 302, 302, 302, method="post"),
+    "accounting:mappings": row(302, 403, 403, 302, 302, 302, method="post", data={"sales_account_code": "200", "invoice_status": "AUTHORISED", "tax_types": "20 = OUTPUT2", "default_payment_account": "090"}),  # noqa: E501
+    "accounting:sync_list": row(302, 403, 403, 200, 200, 200),
+    "accounting:sync_retry": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.sync_record.pk}, method="post"),  # noqa: E501
+    "accounting:sync_log": row(302, 403, 403, 200, 200, 200),
+    "accounting:webhook": row(401, 401, 401, 401, 401, 401, method="post"),
 }
 # fmt: on
 
@@ -140,6 +150,15 @@ class UrlObjects:
         from oms.automation.models import Rule
 
         return Rule.objects.order_by("pk").first()
+
+    @cached_property
+    def sync_record(self):
+        """An invoice whose push to Xero failed."""
+        from invoicing.accounting.models import SyncRecord
+
+        return SyncRecord.objects.create(
+            kind=SyncRecord.Kind.INVOICE, local_id=1, status="failed", last_error="Refused"
+        )
 
     @cached_property
     def reset(self) -> dict[str, str]:
