@@ -64,7 +64,7 @@ def test_order_page_answers_where_is_my_order(client, sales, manager, order):
     ):
         assert detail in body
     assert 'id="order-timeline"' in body
-    assert body.count('class="event-transition"') == 2  # captured, confirmed
+    assert body.count('class="kind-transition"') == 2  # captured, confirmed
 
 
 def test_order_page_lists_quotes_invoices_and_payments(client, finance, manager, order):
@@ -262,4 +262,4 @@ def test_order_page_query_count_is_constant(client, django_assert_max_num_querie
     assert at_10 == at_100
     with django_assert_max_num_queries(at_10):
         response = client.get(_detail(order))
-    assert response.content.decode().count('<li class="event-') == 100
+    assert response.content.decode().count('<li class="kind-') == 100
