@@ -165,6 +165,10 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 # An event handed to the broker but unfinished after this many seconds is handed over again.
 OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=300)
 CELERY_BEAT_SCHEDULE = {
+    "poll-xero-payments": {
+        "task": "invoicing.accounting.tasks.poll_xero_payments",
+        "schedule": timedelta(minutes=env.int("XERO_POLL_MINUTES", default=15)),
+    },
     "relay-outbox": {
         "task": "oms.outbox.tasks.relay_outbox",
         "schedule": timedelta(seconds=env.int("OUTBOX_RELAY_INTERVAL", default=10)),
@@ -230,8 +234,12 @@ XERO_IDENTITY_URL = env.str("XERO_IDENTITY_URL", default="https://identity.xero.
 XERO_LOGIN_URL = env.str("XERO_LOGIN_URL", default="https://login.xero.com")
 XERO_SCOPES = env.list(
     "XERO_SCOPES",
-    default=["offline_access", "accounting.transactions", "accounting.contacts",
-             "accounting.settings.read"],
+    default=[
+        "offline_access",
+        "accounting.transactions",
+        "accounting.contacts",
+        "accounting.settings.read",
+    ],
 )
 # Xero's limits per organisation, shared by every worker through Redis.
 XERO_MAX_IN_FLIGHT = env.int("XERO_MAX_IN_FLIGHT", default=5)
