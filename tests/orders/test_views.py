@@ -263,3 +263,15 @@ def test_order_page_query_count_is_constant(client, django_assert_max_num_querie
     with django_assert_max_num_queries(at_10):
         response = client.get(_detail(order))
     assert response.content.decode().count('<li class="kind-') == 100
+
+
+def test_order_page_shows_the_next_scheduled_follow_up(client, sales, order):
+    from oms.outbox.runner import drain
+    from tests.factories import send_new_quote
+
+    client.force_login(sales)
+    assert 'id="next-action"' not in client.get(_detail(order)).content.decode()
+    send_new_quote(order, sales)
+    drain()
+    body = client.get(_detail(order)).content.decode()
+    assert 'id="next-action"' in body
