@@ -292,6 +292,8 @@ def _fail(record: SyncRecord, error: SyncError, action: str) -> None:
         retry_in = _backoff(record.attempts)
     if isinstance(error, DailyLimitReached):
         park(error.retry_after)
+    if isinstance(error, NotConnected) and error.status_code in (401, 403):
+        needs_reconnect(error.message)
     with transaction.atomic():
         locked = SyncRecord.objects.select_for_update().get(pk=record.pk)
         locked.claimed_until = None
@@ -642,6 +644,18 @@ def process_webhook_event(event_id: int) -> int:
         event.processed_at = timezone.now()
         event.save(update_fields=["processed_at"])
     return recorded
+
+
+def needs_reconnect(message: str) -> None:
+    """Xero refused the organisation's access: show finance the reconnect banner."""
+    with transaction.atomic():
+        connection = XeroConnection.objects.select_for_update().filter(provider="xero").first()
+        if connection is None or connection.status != XeroConnection.Status.ACTIVE:
+            return
+        connection.status = XeroConnection.Status.RECONNECT
+        connection.last_error = message
+        connection.save(update_fields=["status", "last_error"])
+        SyncLog.objects.create(action="access refused", outcome="failed", message=message)
 
 
 # --- limits ----------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def parse_date(value) -> date | None:
 class Fault:
     method: str
     path: str
-    kind: str  # "429", "429-day", "400", "500", "drop"
+    kind: str  # "429", "429-day", "400", "403", "500", "drop"
     times: int = 1
     retry_after: float = 1
     message: str = "A validation error occurred"
@@ -356,6 +356,8 @@ class Handler(BaseHTTPRequestHandler):
             return 429, {"Title": "Too Many Requests"}, headers, False
         if fault and fault.kind == "400":
             return 400, self._validation_body(fault.message), None, False
+        if fault and fault.kind == "403":
+            return 403, {"Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"}, None, False
         if fault and fault.kind == "500":
             return 500, {"Title": "An error occurred"}, None, False
         key = self.headers.get("Idempotency-Key", "")

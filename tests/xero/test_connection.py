@@ -170,3 +170,29 @@ def test_no_token_ever_appears_in_logs_or_pages(xero, finance, client, caplog, a
         assert token not in pages
         assert token[3:] not in caplog.text
     assert repr(XeroConnection.objects.get()).count("at-") == 0
+
+
+@pytest.mark.django_db
+def test_an_organisation_that_removed_the_app_asks_for_reconnection(connected, xero):
+    xero.fail_next("GET", "/Contacts", "403")
+    customer = CustomerFactory()
+
+    with pytest.raises(NotConnected):
+        services.sync_contact(customer.pk)
+
+    assert XeroConnection.objects.get().status == XeroConnection.Status.RECONNECT
+    assert SyncRecord.objects.get(kind="contact").status == SyncRecord.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_the_banner_tag_shows_finance_only(connected, finance, sales, rf):
+    from django.template import Context, Template
+
+    XeroConnection.objects.update(status=XeroConnection.Status.RECONNECT)
+    template = Template("{% load accounting_tags %}{% xero_banner %}")
+    request = rf.get("/")
+
+    request.user = finance
+    assert "Reconnect Xero" in template.render(Context({"request": request}))
+    request.user = sales
+    assert "Reconnect Xero" not in template.render(Context({"request": request}))
