@@ -12,6 +12,8 @@ Contract:
   once per external payment id, which moves the invoice and the order on to paid.
 """
 
+import hashlib
+import json
 import logging
 import random
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from customers.models import Customer
 from invoicing import services as invoicing_services
@@ -74,10 +77,19 @@ def _usable_connection() -> XeroConnection:
     return connection
 
 
-def get_provider(connection: XeroConnection | None = None) -> AccountingProvider:
-    from invoicing.accounting.xero import XeroProvider
+# One row per provider; a second (QuickBooks) adds its class here and a connection kind.
+PROVIDERS = {"xero": "invoicing.accounting.xero.XeroProvider"}
 
-    return XeroProvider(connection or _usable_connection(), AccountMapping.current())
+
+def get_provider(connection: XeroConnection | None = None) -> AccountingProvider:
+    connection = connection or _usable_connection()
+    provider_class = import_string(PROVIDERS[connection.provider])
+    return provider_class(connection, AccountMapping.current())
+
+
+def fingerprint(data) -> str:
+    """A short, stable digest of what is sent: the version part of an Idempotency-Key."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 def _ensure_finance(by) -> None:
@@ -356,17 +368,30 @@ def _synced_external_id(kind: str, local_id: int) -> str:
 def sync_contact(customer_id: int) -> SyncRecord:
     """Push a customer as a Xero contact: stored id, else matched by name and email, else
     created; never a second contact for the same customer."""
-    from invoicing.accounting.xero import fingerprint
-
     customer = Customer.objects.prefetch_related("contacts").get(pk=customer_id)
-    xero = get_provider()
-    version = fingerprint(xero.contact_payload(customer).to_dict())
+    connection = _usable_connection()
+    billing = customer.contact("billing")
+    version = fingerprint(
+        [
+            customer.name,
+            customer.tax_number,
+            customer.billing_address,
+            billing.email if billing else "",
+            billing.phone if billing else "",
+        ]
+    )
 
     def call(record: SyncRecord, provider: AccountingProvider, key: str) -> PushResult:
         return provider.push_contact(customer, external_id=record.external_id, idempotency_key=key)
 
     return _push(
-        SyncRecord.Kind.CONTACT, customer.pk, customer.name, version, "push contact", call, xero
+        SyncRecord.Kind.CONTACT,
+        customer.pk,
+        customer.name,
+        version,
+        "push contact",
+        call,
+        get_provider(connection),
     )
 
 
@@ -378,8 +403,6 @@ def _contact_id_for(customer_id: int) -> str:
 
 
 def _invoice_version(invoice: Invoice, mapping: AccountMapping, contact_id: str) -> str:
-    from invoicing.accounting.xero import fingerprint
-
     return fingerprint(
         {
             "number": invoice.number,
@@ -576,7 +599,9 @@ def poll_payments() -> int:
     connection = _usable_connection()
     provider = get_provider(connection)
     try:
-        pulled = provider.pull_payments(since=connection.payments_polled_at)
+        # Nothing paid before the connection can be for an invoice the OMS sent.
+        since = connection.payments_polled_at or connection.connected_at
+        pulled = provider.pull_payments(since=since)
     except SyncError as error:
         if isinstance(error, DailyLimitReached):
             park(error.retry_after)
@@ -598,8 +623,6 @@ def poll_payments() -> int:
 
 def receive_webhook_events(events: list[dict]) -> list[int]:
     """Store verified webhook events once each; return the ids that are new."""
-    import hashlib
-
     connection = current_connection()
     new_ids = []
     for event in events:

@@ -7,7 +7,6 @@ Nothing here logs or raises a token; error messages are built from status codes 
 validation messages only.
 """
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -411,10 +410,6 @@ def _money(value) -> Decimal | None:
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def fingerprint(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 class XeroProvider:
