@@ -3,14 +3,19 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from invoicing.accounting import services
 from invoicing.accounting.models import AccountMapping, SyncLog, SyncRecord
+from oms import money
 from tests.factories import ContactFactory, CustomerFactory, line_data
+from tests.xero.fake_xero import FakeXero
 
-pytestmark = pytest.mark.django_db
+TAX_TYPES_BY_RATE = {Decimal("20"): "OUTPUT2", Decimal("5"): "RROUTPUT", Decimal("0"): "NONE"}
 
 
+@pytest.mark.django_db
 def test_approved_invoice_becomes_one_xero_invoice_with_contact(
     connected, xero, approved_invoice, mixed_lines
 ):
@@ -34,6 +39,7 @@ def test_approved_invoice_becomes_one_xero_invoice_with_contact(
     assert remote["Contact"]["ContactID"] == contact["ContactID"]
 
 
+@pytest.mark.django_db
 def test_invoice_totals_equal_xeros_to_the_cent(connected, xero, approved_invoice):
     awkward = [
         [line_data(quantity=Decimal("3"), unit_price=Decimal("33.33"))],
@@ -63,6 +69,7 @@ def test_invoice_totals_equal_xeros_to_the_cent(connected, xero, approved_invoic
         )
 
 
+@pytest.mark.django_db
 def test_customer_matched_by_name_and_email_is_not_duplicated(connected, xero):
     customer = CustomerFactory(name="Harbour Works")
     ContactFactory(customer=customer, role="billing", email="ap@harbour.example")
@@ -79,6 +86,7 @@ def test_customer_matched_by_name_and_email_is_not_duplicated(connected, xero):
     assert not [c for c in xero.api_calls() if c.method == "PUT"]
 
 
+@pytest.mark.django_db
 def test_stored_contact_id_is_used_without_a_lookup(connected, xero):
     customer = CustomerFactory(name="Quay Street Ltd")
     first = services.sync_contact(customer.pk)
@@ -94,6 +102,7 @@ def test_stored_contact_id_is_used_without_a_lookup(connected, xero):
     assert [(c.method, c.path.split("/")[-2]) for c in new_calls] == [("POST", "Contacts")]
 
 
+@pytest.mark.django_db
 def test_a_second_push_of_an_unchanged_invoice_makes_no_call(connected, xero, approved_invoice):
     invoice = approved_invoice()
     services.sync_invoice(invoice.pk)
@@ -105,6 +114,7 @@ def test_a_second_push_of_an_unchanged_invoice_makes_no_call(connected, xero, ap
     assert len(xero.invoices) == 1
 
 
+@pytest.mark.django_db
 def test_an_update_to_a_pushed_draft_updates_the_same_xero_invoice(
     connected, xero, approved_invoice, finance
 ):
@@ -123,6 +133,7 @@ def test_an_update_to_a_pushed_draft_updates_the_same_xero_invoice(
     assert [c.method for c in xero.api_calls() if "/Invoices" in c.path][-1] == "POST"
 
 
+@pytest.mark.django_db
 def test_credit_note_is_pushed_and_allocated_to_its_invoice(
     connected, xero, approved_invoice, manager
 ):
@@ -142,6 +153,7 @@ def test_credit_note_is_pushed_and_allocated_to_its_invoice(
     assert remote_invoice["AmountCredited"] == Decimal("30.00")
 
 
+@pytest.mark.django_db
 def test_payment_recorded_in_the_oms_is_pushed_once(connected, xero, approved_invoice, finance):
     from invoicing.services import record_payment
 
@@ -159,6 +171,7 @@ def test_payment_recorded_in_the_oms_is_pushed_once(connected, xero, approved_in
     assert SyncRecord.objects.get(kind="invoice", local_id=invoice.pk).status == "synced"
 
 
+@pytest.mark.django_db
 def test_missing_tax_mapping_fails_with_a_reason_and_no_call(connected, xero, approved_invoice):
     invoice = approved_invoice(lines=[line_data(tax_rate=Decimal("17.5"))])
 
@@ -170,3 +183,34 @@ def test_missing_tax_mapping_fails_with_a_reason_and_no_call(connected, xero, ap
     assert "17.50%" in record.last_error
     assert not xero.invoices
     assert SyncLog.objects.filter(record=record, outcome="failed").exists()
+
+
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.decimals(min_value="0.001", max_value="500", places=3),
+            st.decimals(min_value="0", max_value="9999.99", places=2),
+            st.sampled_from([Decimal("0"), Decimal("5"), Decimal("12.5"), Decimal("33.33")]),
+            st.sampled_from(list(TAX_TYPES_BY_RATE)),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_oms_line_arithmetic_matches_xeros_to_the_cent(lines):
+    """The same rounding rule on both sides: each line rounded, tax per line."""
+    fake = FakeXero()
+    items = [
+        {
+            "Quantity": quantity,
+            "UnitAmount": price,
+            "DiscountRate": discount,
+            "TaxType": TAX_TYPES_BY_RATE[rate],
+        }
+        for quantity, price, discount, rate in lines
+    ]
+    _, xero_subtotal, xero_tax = fake._lines(items)
+    nets = [money.line_net(q, p, d) for q, p, d, _ in lines]
+    taxes = [money.line_tax(net, rate) for net, (_, _, _, rate) in zip(nets, lines, strict=True)]
+
+    assert (sum(nets), sum(taxes)) == (xero_subtotal, xero_tax)
