@@ -187,6 +187,15 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A provider's API instead of SMTP, through django-anymail: set EMAIL_BACKEND (for example
+# anymail.backends.postmark.EmailBackend) and its ANYMAIL_* keys (ANYMAIL_POSTMARK_SERVER_TOKEN).
+if env.str("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND")
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in env.ENVIRON.items()
+    if key.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
