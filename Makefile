@@ -5,14 +5,21 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+WEB_PORT ?= 8000
+export WEB_PORT
 
 # `make test` runs against real PostgreSQL and Redis on this machine unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oms
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+  REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+  DEBUG=0 SECRET_KEY=test-only-secret SECURE_SSL_REDIRECT=0 EMAIL_URL=consolemail://
 
-.PHONY: run test lint format install migrate demo worker beat web bench clean
+.PHONY: run test test-fast lint format install migrate demo clean docker-check
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))."; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -20,18 +27,35 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: export DEBUG ?= 1
-run: $(STAMP)
+migrate: export DEBUG ?= 1
+migrate: $(STAMP)
 	mkdir -p var/celery/queue var/celery/processed var/media
 	$(PY) manage.py migrate --noinput
+
+demo: export DEBUG ?= 1
+demo: migrate
 	$(PY) manage.py load_demo
-	@echo "OMS on http://127.0.0.1:$${WEB_PORT:-8000}/ (Ctrl-C stops web, worker and beat)"
+
+# Web (gunicorn), Celery worker and beat together; Ctrl-C stops all three.
+# No DATABASE_URL: SQLite in var/. No REDIS_URL: Celery's filesystem transport in var/.
+run: export DEBUG ?= 1
+run: demo
+	@echo
+	@echo "  OMS is starting on http://127.0.0.1:$(WEB_PORT)/"
+	@echo "  Log in with password 'demo' as sales@example.com, operations@example.com,"
+	@echo "  finance@example.com, manager@example.com or admin@example.com (Django admin)."
+	@echo "  Ctrl-C stops the web server, the worker and beat."
+	@echo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
+# The whole suite on PostgreSQL and Redis. Browser and worker tests start processes of their
+# own (Chromium, a Celery worker), so the suite runs in one process, in order.
 test: $(STAMP)
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  DEBUG=0 SECRET_KEY=test-only-secret SECURE_SSL_REDIRECT=0 \
-	  $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Everything except the browser and real-worker tests, for a quick loop while editing.
+test-fast: $(STAMP)
+	$(TEST_ENV) $(BIN)/pytest -m "not browser and not worker" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,6 +64,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+docker-check:
+	docker-compose config -q
 
 clean:
 	rm -rf var/celery var/oms.sqlite3*
