@@ -539,7 +539,10 @@ def _respond(request, link, form_class, answer):
         quote.refresh_from_db()
         context = _public_context(link, quote, problem=_explain(exc))
         return render(request, "quotes/quote_public.html", context, status=409)
-    return redirect("quotes:public", token=link.token)
+    # 303: the browser fetches the answered page with GET, so a reload never re-posts.
+    response = redirect("quotes:public", token=link.token)
+    response.status_code = 303
+    return response
 
 
 # The signed link is the customer's only credential, and a forger would need it to post:

@@ -36,6 +36,7 @@ row = Access
 ACCESS: dict[str, Access] = {
     # accounts
     "accounts:home": row(302, 200, 200, 200, 200, 200),
+    "accounts:health": row(200, 200, 200, 200, 200, 200),
     "accounts:login": row(200, 302, 302, 302, 302, 302),
     "accounts:logout": row(302, 302, 302, 302, 302, 302, method="post"),
     "accounts:password_reset": row(200, 200, 200, 200, 200, 200),
@@ -70,6 +71,23 @@ ACCESS: dict[str, Access] = {
     "orders:track_invoice_pdf": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token, "invoice_id": 0}),  # noqa: E501
     "orders:public_invoice": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token}),  # noqa: E501
     "orders:public_invoice_pdf": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token}),  # noqa: E501
+    # quotes
+    "quotes:awaiting": row(302, 200, 403, 403, 200, 200),
+    "quotes:products": row(302, 200, 403, 403, 200, 200),
+    "quotes:builder": row(302, 200, 403, 403, 200, 200, kwargs=lambda o: {"number": o.order.number}),  # noqa: E501
+    "quotes:detail": row(302, 200, 200, 200, 200, 200, kwargs=lambda o: {"pk": o.quote.pk}),
+    "quotes:pdf": row(302, 200, 200, 200, 200, 200, kwargs=lambda o: {"pk": o.quote.pk}),
+    "quotes:revise": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"pk": o.quote.pk}, method="post"),  # noqa: E501
+    "quotes:accept_by_phone": row(302, 302, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.quote.pk}, method="post", data={"name": "Pat Buyer"}),  # noqa: E501
+    "quotes:decline": row(302, 302, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.quote.pk}, method="post"),  # noqa: E501
+    "quotes:pause_followups": row(302, 302, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.quote.pk}, method="post"),  # noqa: E501
+    "quotes:resume_followups": row(302, 302, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.quote.pk}, method="post"),  # noqa: E501
+    "quotes:resend": row(302, 302, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.quote.pk}, method="post"),  # noqa: E501
+    # the customer's quote page: the signed link is the key, a login changes nothing
+    "quotes:public": row(200, 200, 200, 200, 200, 200, kwargs=lambda o: {"token": o.quote_token}),
+    "quotes:public_pdf": row(200, 200, 200, 200, 200, 200, kwargs=lambda o: {"token": o.quote_token}),  # noqa: E501
+    "quotes:public_accept": row(303, 303, 303, 303, 303, 303, kwargs=lambda o: {"token": o.quote_token}, method="post", data={"name": "Pat Buyer"}),  # noqa: E501
+    "quotes:public_decline": row(303, 303, 303, 303, 303, 303, kwargs=lambda o: {"token": o.quote_token}, method="post"),  # noqa: E501
     # accounting (Xero)
     "accounting:settings": row(302, 403, 403, 200, 200, 200),
     "accounting:connect": row(302, 403, 403, 302, 302, 302, method="post"),
@@ -136,6 +154,13 @@ class UrlObjects:
 
         sales = self.cast["sales"]
         return send_quote(create_quote(self.order, by=sales), by=sales)
+
+    @cached_property
+    def quote_token(self) -> str:
+        """A signed customer link to `quote`, for accepting or declining it."""
+        from oms.links.services import issue_link
+
+        return issue_link(self.quote, purpose="quote").token
 
     @cached_property
     def tracking_token(self) -> str:

@@ -390,7 +390,7 @@ def test_customer_accepts_with_name_po_and_ip(client, sales):
     order.refresh_from_db()
     link.refresh_from_db()
     assert b'id="accept-form"' in page.content
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert quote.status == Quote.Status.ACCEPTED
     assert (quote.accepted_by_name, quote.accepted_po, quote.accepted_ip) == (
         "Pat Buyer",
