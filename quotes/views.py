@@ -210,6 +210,14 @@ def _save(request, order: Order, rows: list[dict], *, send: bool):
             if send:
                 messages.success(request, f"Quote {quote.reference} sent to {quote.sent_to}.")
                 url = reverse("quotes:detail", kwargs={"pk": quote.pk})
+            elif request.htmx:
+                # Saving a draft stays on the page: the form comes back as saved.
+                order.refresh_from_db()
+                rows = rows_from_order(order)
+                context = _builder_context(
+                    request, order, Builder(rows, show_errors=False), saved=quote
+                )
+                return render(request, "quotes/quote_builder.html#quote-builder", context)
             else:
                 messages.success(request, f"Draft {quote.reference} saved.")
                 url = reverse("quotes:builder", kwargs={"number": order.number})

@@ -195,7 +195,7 @@ def test_save_draft_writes_lines_and_one_draft(client, sales):
     assert order.net_total == Decimal("996.00")
 
 
-def test_save_through_htmx_redirects_by_header(client, sales):
+def test_save_through_htmx_stays_on_the_page(client, sales):
     order = place_order(sales)
     _login(client, sales)
 
@@ -203,8 +203,27 @@ def test_save_through_htmx_redirects_by_header(client, sales):
         _builder(order), _form(*THREE_LINES, action="save"), HTTP_HX_REQUEST="true"
     )
 
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<form method="post"')
+    assert 'id="quote-saved"' in body
+    assert 'value="Delivery"' in body
+    assert order.quotes.get().status == Quote.Status.DRAFT
+
+
+def test_send_through_htmx_redirects_to_the_quote(client, sales):
+    order = place_order(sales)
+    contact = ContactFactory(customer=order.customer)
+    _login(client, sales)
+
+    response = client.post(
+        _builder(order),
+        _form(*THREE_LINES, action="send", contact=contact.pk),
+        HTTP_HX_REQUEST="true",
+    )
+
     assert response.status_code == 204
-    assert response["HX-Redirect"] == _builder(order)
+    assert response["HX-Redirect"] == reverse("quotes:detail", kwargs={"pk": order.quotes.get().pk})
 
 
 def test_validity_in_the_past_refused(client, sales):
