@@ -12,23 +12,26 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Avg,
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     Min,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Contact, Customer
@@ -132,7 +135,10 @@ def customer_links(order: Order) -> QuerySet:
 ORDER_NUMBER = re.compile(r"^ORD-\d{4}-\d+$", re.IGNORECASE)
 QUOTE_REFERENCE = re.compile(r"^(ORD-\d{4}-\d+)-Q(\d+)$", re.IGNORECASE)
 INVOICE_NUMBER = re.compile(r"^(INV|CN)-\d{4}-\d+$", re.IGNORECASE)
+ORDER_DIGITS = re.compile(r"^\d{1,6}$")
 MIN_PHONE_DIGITS = 6
+MAX_CUSTOMERS = 200  # a broader name match than this asks the caller to type more
+RECENT_YEARS = 5
 
 
 @dataclass
@@ -149,9 +155,12 @@ def _digits(text: str) -> str:
 
 def search_orders(user, query: str, *, limit: int = 50) -> SearchResult:
     """Orders visible to `user` matching `query` on any key a caller might read out:
-    order number, quote reference, invoice or credit-note number, PO reference, customer
-    name, contact email or phone. Exact keys first; each branch uses an index or a small
-    table, then one query fetches the orders."""
+    order number (or just its digits), quote reference, invoice or credit-note number, PO
+    reference, customer name, contact email or phone.
+
+    Exact keys are unique-index lookups. Otherwise one query finds the matching customers
+    (a small table: name, contact email and phone) and one fetches their orders together
+    with number and PO matches, each branch an index scan."""
     query = (query or "").strip()
     result = SearchResult(query=query)
     if not query:
@@ -159,37 +168,44 @@ def search_orders(user, query: str, *, limit: int = 50) -> SearchResult:
     visible = Order.objects.visible_to(user)
     upper = query.upper()
 
-    exact_key = Q(pk__in=[])
+    exact_key = None
     if ORDER_NUMBER.match(query):
         exact_key = Q(number=upper)
     elif match := QUOTE_REFERENCE.match(query):
         exact_key = Q(number=match.group(1).upper(), quotes__version=int(match.group(2)))
     elif INVOICE_NUMBER.match(query):
         exact_key = Q(invoices__number=upper)
-    if ORDER_NUMBER.match(query) or QUOTE_REFERENCE.match(query) or INVOICE_NUMBER.match(query):
-        exact = list(visible.filter(exact_key).distinct()[:2])
+    if exact_key is not None:
+        exact = list(visible.filter(exact_key).select_related("customer", "owner")[:2])
         if len(exact) == 1:
             result.exact = exact[0]
             result.orders = exact
             return result
 
-    customer_ids = Customer.objects.filter(name__icontains=query).values("pk")
+    numbers = [upper]
+    if ORDER_DIGITS.match(query):
+        # "42" or "00042" read out over the phone: that number in the recent years.
+        year = timezone.localdate().year
+        numbers += [f"ORD-{y}-{int(query):05d}" for y in range(year, year - RECENT_YEARS, -1)]
     contact_match = Q(email__iexact=query)
     digits = _digits(query)
     if len(digits) >= MIN_PHONE_DIGITS:
         contact_match |= Q(phone__regex=r"\D*".join(digits))
-    contact_customer_ids = Contact.objects.filter(contact_match).values("customer_id")
-    condition = (
-        exact_key
-        | Q(number__iexact=query)
-        | Q(po_reference__iexact=query)
-        | Q(customer_id__in=customer_ids)
-        | Q(customer_id__in=contact_customer_ids)
+    customer_ids = list(
+        Customer.objects.filter(
+            Q(name__icontains=query)
+            | Q(pk__in=Contact.objects.filter(contact_match).values("customer_id"))
+        )
+        .order_by()
+        .values_list("pk", flat=True)[:MAX_CUSTOMERS]
     )
-    if len(query) >= 3:
-        condition |= Q(number__iendswith=query) | Q(title__icontains=query)
+    condition = (
+        Q(number__in=numbers)
+        | Q(po_reference__in={query, upper, query.lower()})
+        | Q(customer_id__in=customer_ids)
+    )
     matches = list(
-        visible.filter(pk__in=Order.objects.filter(condition).values("pk"))
+        visible.filter(condition)
         .select_related("customer", "owner")
         .order_by("-created_at", "-id")[: limit + 1]
     )
@@ -205,34 +221,35 @@ def stall_days() -> dict[str, int]:
     return settings.PIPELINE_STALL_DAYS
 
 
-def _stalled_expression(now: datetime):
-    """SQL CASE: past the stage's threshold (for invoiced, days past the oldest open due date)."""
+def _open_invoices():
+    return apps.get_model("invoicing", "Invoice").objects.filter(
+        order=OuterRef("pk"), status__in=OPEN_INVOICE_STATES
+    )
+
+
+def stalled_condition(now: datetime) -> Q:
+    """Past the stage's threshold; for invoiced, an open invoice that many days overdue.
+    The overdue check is an EXISTS evaluated only for invoiced orders."""
     thresholds = stall_days()
     today = timezone.localdate(now)
-    whens = []
+    condition = Q(pk__in=[])
     for stage in PIPELINE_STAGES:
         days = thresholds.get(stage)
         if days is None:
             continue
         if stage == Order.Status.INVOICED:
-            whens.append(
-                When(status=stage, oldest_due__lt=today - timedelta(days=days), then=Value(True))
-            )
+            overdue = _open_invoices().filter(due_date__lt=today - timedelta(days=days))
+            condition |= Q(status=stage) & Q(Exists(overdue))
         else:
-            whens.append(
-                When(
-                    status=stage,
-                    status_changed_at__lt=now - timedelta(days=days),
-                    then=Value(True),
-                )
-            )
-    return Case(*whens, default=Value(False))
+            condition |= Q(status=stage, status_changed_at__lt=now - timedelta(days=days))
+    return condition
 
 
 def pipeline_orders(user, *, now: datetime | None = None) -> QuerySet:
     """Open orders in the pipe, annotated with time in stage, oldest open due date and
     whether they are stalled."""
     now = now or timezone.now()
+    oldest_due = _open_invoices().order_by("due_date").values("due_date")[:1]
     return (
         Order.objects.visible_to(user)
         .filter(status__in=PIPELINE_STAGES)
@@ -240,11 +257,9 @@ def pipeline_orders(user, *, now: datetime | None = None) -> QuerySet:
             time_in_stage=ExpressionWrapper(
                 Value(now) - F("status_changed_at"), output_field=DurationField()
             ),
-            oldest_due=Min(
-                "invoices__due_date", filter=Q(invoices__status__in=OPEN_INVOICE_STATES)
-            ),
+            oldest_due=Subquery(oldest_due),
+            stalled=Case(When(stalled_condition(now), then=Value(True)), default=Value(False)),
         )
-        .annotate(stalled=_stalled_expression(now))
     )
 
 
@@ -263,18 +278,11 @@ def pipeline_summary(user, *, now: datetime | None = None) -> list[dict]:
             average_age=Avg(
                 ExpressionWrapper(Value(now) - F("status_changed_at"), output_field=DurationField())
             ),
+            stalled=Count("pk", filter=stalled_condition(now)),
         )
         .order_by()
     )
     by_stage = {row["status"]: row for row in rows}
-    stalled = dict(
-        pipeline_orders(user, now=now)
-        .filter(stalled=True)
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-        .order_by()
-    )
     thresholds = stall_days()
     summary = []
     for stage in PIPELINE_STAGES:
@@ -288,7 +296,7 @@ def pipeline_summary(user, *, now: datetime | None = None) -> list[dict]:
                 "value": row.get("value", Decimal("0.00")),
                 "average_age": row.get("average_age"),
                 "longest_age": (now - oldest) if oldest else None,
-                "stalled": stalled.get(stage, 0),
+                "stalled": row.get("stalled", 0),
                 "threshold_days": thresholds.get(stage),
             }
         )
@@ -296,31 +304,20 @@ def pipeline_summary(user, *, now: datetime | None = None) -> list[dict]:
 
 
 def pipeline_board(user, *, per_stage: int = 25, now: datetime | None = None) -> dict[str, list]:
-    """The longest-waiting `per_stage` orders of each stage (a window function ranks them
-    within their stage, so the board is one query however many orders there are)."""
-    ranked = (
-        pipeline_orders(user, now=now)
-        .select_related("customer", "owner")
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("status")],
-                order_by=[F("status_changed_at").asc(), F("id").asc()],
-            )
-        )
-        .filter(rank__lte=per_stage)
-        .order_by("status_changed_at", "id")
-    )
-    board: dict[str, list] = {stage: [] for stage in PIPELINE_STAGES}
-    for order in ranked:
-        board[order.status].append(order)
-    return board
+    """The longest-waiting `per_stage` orders of each stage: one short index scan per
+    stage (status, status_changed_at), so the board costs the same at any volume."""
+    orders = pipeline_orders(user, now=now).select_related("customer", "owner")
+    return {
+        stage: list(orders.filter(status=stage).order_by("status_changed_at", "id")[:per_stage])
+        for stage in PIPELINE_STAGES
+    }
 
 
 def pipeline_list(
     user, *, stage: str = "", owner_id: int | None = None, stalled_only: bool = False, now=None
 ) -> QuerySet:
-    """Every open order in the pipe for the list view, longest waiting first."""
+    """Every open order in the pipe for the list view, longest waiting first (stalled ones
+    are flagged; `stalled_only` narrows to them)."""
     orders = pipeline_orders(user, now=now).select_related("customer", "owner", "assignee")
     if stage:
         orders = orders.filter(status=stage)
@@ -328,7 +325,21 @@ def pipeline_list(
         orders = orders.filter(owner_id=owner_id)
     if stalled_only:
         orders = orders.filter(stalled=True)
-    return orders.order_by("-stalled", "status_changed_at", "id")
+    return orders.order_by("status_changed_at", "id")
+
+
+def pipeline_page(user, *, page_number, per_page: int = 50, now=None, **filters) -> Page:
+    """One page of the list view. The ordering and paging run on the orders table alone
+    (ids only); the page's rows are then fetched with their customer and people."""
+    ids = pipeline_list(user, now=now, **filters).values_list("pk", flat=True)
+    page = Paginator(ids, per_page).get_page(page_number)
+    rows = (
+        pipeline_orders(user, now=now)
+        .select_related("customer", "owner", "assignee")
+        .in_bulk(list(page.object_list))
+    )
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    return page
 
 
 def pipeline_owners(user) -> QuerySet:

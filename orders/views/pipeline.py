@@ -2,7 +2,6 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -39,11 +38,15 @@ def order_pipeline(request):
         owner = request.GET.get("owner", "")
         owner_id = int(owner) if owner.isdigit() else None
         stalled_only = request.GET.get("stalled") == "1"
-        orders = queries.pipeline_list(
-            request.user, stage=stage, owner_id=owner_id, stalled_only=stalled_only
-        )
         context.update(
-            page=Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page")),
+            page=queries.pipeline_page(
+                request.user,
+                page_number=request.GET.get("page"),
+                per_page=PAGE_SIZE,
+                stage=stage,
+                owner_id=owner_id,
+                stalled_only=stalled_only,
+            ),
             owners=queries.pipeline_owners(request.user),
             filters={"stage": stage, "owner": owner_id, "stalled": stalled_only},
         )

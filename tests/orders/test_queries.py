@@ -204,4 +204,4 @@ def test_pipeline_page_query_count_is_constant(client, sales, manager, view):
             assert client.get(reverse("orders:pipeline") + view).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
-    assert counts[0] <= 10
+    assert counts[0] <= 12  # session, user, groups; summary; board: one short query per stage
