@@ -100,7 +100,11 @@ class LineForm(forms.Form):
 
 
 def blank_row() -> dict:
-    return {name: "" for name in LINE_FIELDS} | {"quantity": "1", "discount_percent": "0"}
+    return {name: "" for name in LINE_FIELDS} | {
+        "quantity": "1",
+        "unit": "each",
+        "discount_percent": "0",
+    }
 
 
 def rows_from_post(post) -> list[dict]:

@@ -41,7 +41,9 @@ class EnquiryForm(forms.Form):
         label="This is a different customer; create it anyway", required=False
     )
     title = forms.CharField(label="What they asked for", max_length=200)
-    specification = forms.CharField(label="Details", widget=forms.Textarea, required=False)
+    specification = forms.CharField(
+        label="Details", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     kind = forms.ChoiceField(label="Order type", choices=Order.Kind.choices)
     source = forms.ChoiceField(choices=Order.Source.choices)
     requested_date = forms.DateField(
