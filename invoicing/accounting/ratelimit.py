@@ -148,6 +148,14 @@ class XeroRateLimiter:
     def used_today(self) -> int:
         return int(self.client.get(self._day_key()) or 0)
 
+    def note_day_remaining(self, remaining: int) -> None:
+        """What Xero itself says is left of today's budget (X-DayLimit-Remaining)."""
+        self.client.set(f"xero:day-remaining:{self.tenant_id}", remaining, ex=24 * 3600)
+
+    def day_remaining(self) -> int | None:
+        value = self.client.get(f"xero:day-remaining:{self.tenant_id}")
+        return None if value is None else int(value)
+
     def reset(self) -> None:
         self.client.delete(self.key, self.pause_key, self._day_key())
 

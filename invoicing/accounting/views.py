@@ -34,17 +34,19 @@ def _ensure_finance(request: HttpRequest) -> None:
 
 def _settings_context(request: HttpRequest, form: MappingForm | None = None) -> dict:
     connection = services.current_connection()
-    used_today = None
+    used_today = day_remaining = None
     if connection and connection.tenant_id:
         try:
-            used_today = XeroRateLimiter(connection.tenant_id).used_today()
+            limiter = XeroRateLimiter(connection.tenant_id)
+            used_today, day_remaining = limiter.used_today(), limiter.day_remaining()
         except Exception:  # Redis down: the page still shows everything else
-            used_today = None
+            used_today = day_remaining = None
     return {
         "connection": connection,
         "form": form or MappingForm.for_mapping(AccountMapping.current()),
         "counts": queries.sync_counts(),
         "used_today": used_today,
+        "day_remaining": day_remaining,
         "daily_limit": settings.XERO_DAILY_LIMIT,
     }
 

@@ -129,8 +129,13 @@ class LimitedApiClient(ApiClient):
 
         if not tenant_id:  # identity calls (token, connections) are not organisation calls
             return send()
-        with XeroRateLimiter(tenant_id).slot():
-            return send()
+        limiter = XeroRateLimiter(tenant_id)
+        with limiter.slot():
+            response = send()
+        remaining = response.getheader("X-DayLimit-Remaining") if _preload_content else None
+        if remaining and remaining.isdigit():
+            limiter.note_day_remaining(int(remaining))
+        return response
 
 
 def _configuration(oauth2_token: OAuth2Token) -> Configuration:

@@ -94,6 +94,7 @@ class FakeXero:
     calls: list = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    day_calls: int = 0
     issued_tokens: list = field(default_factory=list)
 
     # --- knobs for tests ------------------------------------------------------------
@@ -370,7 +371,11 @@ class Handler(BaseHTTPRequestHandler):
         if key and method in ("PUT", "POST") and status == 200:
             with self.fake.lock:
                 self.fake.idempotent[key] = (status, body)
-        return status, body, None, bool(fault and fault.kind == "drop")
+        with self.fake.lock:
+            self.fake.day_calls += 1
+            remaining = max(5000 - self.fake.day_calls, 0)
+        headers = {"X-DayLimit-Remaining": str(remaining)}
+        return status, body, headers, bool(fault and fault.kind == "drop")
 
     def _validation_body(self, *messages: str) -> dict:
         return {

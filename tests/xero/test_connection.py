@@ -42,7 +42,13 @@ def test_finance_connects_xero_through_the_authorisation_code_flow(xero, finance
     assert connection.connected_by == finance
     page = client.get("/xero/").content.decode()
     assert TENANT_NAME in page
-    assert "Last synced" in page
+    assert "Last synced: not yet" in page
+
+    services.sync_contact(CustomerFactory().pk)
+
+    page = client.get("/xero/").content.decode()
+    assert "Last synced: not yet" not in page
+    assert "Xero calls today: 2 of 5000; Xero reports 4998 left." in page
 
 
 @pytest.mark.django_db
