@@ -78,20 +78,22 @@ def describe_refusal(order: Order, name: str) -> str:
         label = f"{label} ({order.hold_reason})"
     next_steps = ", ".join(allowed) if allowed else "none, the order is closed"
     return (
-        f"Order {order.number} is {label}; it cannot {_verb(order, name)}. "
+        f"Order {order.number} is {label}, so '{_label(order, name)}' is not possible. "
         f"Allowed next steps: {next_steps}."
     )
 
 
+def _label(order: Order, name: str) -> str:
+    """The button text of transition `name` ("Confirm order"), or its name spelt out."""
+    meta = getattr(getattr(type(order), name, None), "_django_fsm", None)
+    for transition in meta.transitions.values() if meta is not None else ():
+        if transition.custom.get("label"):
+            return transition.custom["label"]
+    return name.replace("_", " ").capitalize()
+
+
 def _verb(order: Order, name: str) -> str:
-    method = getattr(type(order), name, None)
-    label = ""
-    meta = getattr(method, "_django_fsm", None)
-    if meta is not None:
-        for transition in meta.transitions.values():
-            label = transition.custom.get("label", "")
-            break
-    return (label or name.replace("_", " ")).lower()
+    return _label(order, name).lower()
 
 
 def ensure_transition(order: Order, method: Callable, by) -> None:
@@ -100,7 +102,9 @@ def ensure_transition(order: Order, method: Callable, by) -> None:
     if not can_proceed(method):
         raise ValidationError(describe_refusal(order, name))
     if by is not None and not has_transition_perm(method, by):
-        raise PermissionDenied(f"Your role may not {_verb(order, name)} orders.")
+        raise PermissionDenied(
+            f"Your role may not do '{_label(order, name)}' on order {order.number}."
+        )
 
 
 def ensure_not_on_hold(order: Order, doing: str) -> None:

@@ -271,12 +271,14 @@ def decline_quote(quote: Quote, *, by=None, reason: str = "") -> Quote:
             raise _refuse(quote, "be declined")
         quote.decline(reason=reason)
         quote.save()
-        quote.order = lose_order(
-            order,
-            by=by,
-            automation="" if by else "customer",
-            reason=f"Quote {quote.reference} declined" + (f": {reason}" if reason else "."),
-        )
+        message = f"Quote {quote.reference} declined" + (f": {reason}" if reason else ".")
+        if order.status == Order.Status.LOST:
+            # Already closed by sales; the customer's answer is still worth keeping.
+            record(order, kind=TimelineEvent.Kind.COMMUNICATION, by=by, message=message)
+        else:
+            quote.order = lose_order(
+                order, by=by, automation="" if by else "customer", reason=message
+            )
         publish("quote.declined", subject=quote, actor=by, reason=reason, version=quote.version)
     return quote
 

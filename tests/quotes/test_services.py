@@ -288,3 +288,16 @@ def test_a_stale_quote_gets_order_changed(sales):
     accept_quote(quote, name="Jane Buyer")
     with pytest.raises(OrderChanged):
         decline_quote(stale, reason="late")
+
+
+def test_declining_after_the_order_was_marked_lost_keeps_the_answer(sales):
+    from orders.services import lose_order
+
+    order = place_order(sales)
+    quote = send_new_quote(order, sales)
+    lose_order(quote.order, by=sales, reason="No reply for a month")
+    quote = decline_quote(quote, reason="Project shelved")
+    assert quote.status == Quote.Status.DECLINED
+    order.refresh_from_db()
+    assert order.closed_reason == "No reply for a month"
+    assert order.timeline.filter(kind="communication", message__contains="shelved").exists()
