@@ -296,11 +296,19 @@ def pipeline_summary(user, *, now: datetime | None = None) -> list[dict]:
                 "value": row.get("value", Decimal("0.00")),
                 "average_age": row.get("average_age"),
                 "longest_age": (now - oldest) if oldest else None,
+                "average_days": _days(row.get("average_age")),
+                "longest_days": _days((now - oldest) if oldest else None),
                 "stalled": row.get("stalled", 0),
                 "threshold_days": thresholds.get(stage),
             }
         )
     return summary
+
+
+def _days(age: timedelta | None) -> Decimal | None:
+    if age is None:
+        return None
+    return (Decimal(age.total_seconds()) / Decimal(86400)).quantize(Decimal("0.1"))
 
 
 def pipeline_board(user, *, per_stage: int = 25, now: datetime | None = None) -> dict[str, list]:
