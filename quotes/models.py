@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +15,15 @@ class QuoteQuerySet(models.QuerySet):
 
     def awaiting_response(self):
         return self.filter(status=Quote.Status.SENT)
+
+    def update(self, **kwargs):
+        # The state only moves through a transition inside a service (quotes/services.py).
+        if "status" in kwargs:
+            raise TypeError("A quote's state changes only through its services.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise ValidationError("Quotes are never deleted; they are superseded or declined.")
 
 
 class Quote(ConcurrentTransitionMixin, models.Model):
@@ -71,6 +81,9 @@ class Quote(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Quotes are never deleted; they are superseded or declined.")
 
     @property
     def reference(self) -> str:

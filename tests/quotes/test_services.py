@@ -301,3 +301,13 @@ def test_declining_after_the_order_was_marked_lost_keeps_the_answer(sales):
     order.refresh_from_db()
     assert order.closed_reason == "No reply for a month"
     assert order.timeline.filter(kind="communication", message__contains="shelved").exists()
+
+
+def test_quote_state_is_never_bulk_updated_and_quotes_are_never_deleted(sales):
+    quote = send_new_quote(place_order(sales), sales)
+    with pytest.raises(TypeError):
+        Quote.objects.filter(pk=quote.pk).update(status="accepted")
+    with pytest.raises(ValidationError):
+        quote.delete()
+    with pytest.raises(ValidationError):
+        Quote.objects.all().delete()
