@@ -14,6 +14,9 @@ Contract:
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -196,6 +199,22 @@ def condition_holds(rule: Rule, subject: models.Model, order) -> bool:
 
 # --- sending, exactly once ---------------------------------------------------------------
 
+_outgoing: ContextVar[list | None] = ContextVar("outgoing_mail", default=None)
+
+
+@contextmanager
+def mail_after_writes() -> Iterator[None]:
+    """Hold emails until the block's database work is done, then send them, still inside
+    the transaction. A run that blocks or dies part-way (a lock wait, a killed worker)
+    has then sent nothing, and its retry sends everything once."""
+    token = _outgoing.set([])
+    try:
+        yield
+        for message in _outgoing.get():
+            message.send()
+    finally:
+        _outgoing.reset(token)
+
 
 def send_email(
     *,
@@ -227,7 +246,11 @@ def send_email(
         for name, content, mimetype in attachments:
             message.attach(name, content, mimetype)
         message.extra_headers["X-OMS-Key"] = key[:200]
-        message.send()
+        held = _outgoing.get()
+        if held is None:
+            message.send()
+        else:
+            held.append(message)
     return log
 
 
@@ -361,6 +384,13 @@ def run_event_rules(kind: str, subject: models.Model, *, key: str, payload: dict
     if order is None:
         return 0
     rules = Rule.objects.filter(enabled=True, trigger=Rule.Trigger.EVENT, event_kind=kind)
+    sent = 0
+    with mail_after_writes():
+        sent = _run_rules(rules, subject, order, key=key, payload=payload)
+    return sent
+
+
+def _run_rules(rules, subject: models.Model, order, *, key: str, payload: dict) -> int:
     sent = 0
     for rule in rules:
         sent += len(
@@ -580,12 +610,13 @@ def _fire(row: ScheduledAction, now: datetime) -> int:
         row.note = f"Waiting for the promise to pay on {subject.promise_to_pay_date:%d %b %Y}."
         row.save(update_fields=["due_at", "note"])
         return 0
-    deliver(rule, subject=subject, order=order, key=f"s{row.pk}")
-    row.status = ScheduledAction.Status.SENT
-    row.fired_at = now
-    row.attempts += 1
-    row.note = ""
-    row.save(update_fields=["status", "fired_at", "attempts", "note"])
+    with mail_after_writes():
+        deliver(rule, subject=subject, order=order, key=f"s{row.pk}")
+        row.status = ScheduledAction.Status.SENT
+        row.fired_at = now
+        row.attempts += 1
+        row.note = ""
+        row.save(update_fields=["status", "fired_at", "attempts", "note"])
     return 1
 
 

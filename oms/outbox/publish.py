@@ -26,7 +26,10 @@ def publish(kind: str, *, subject: models.Model, actor=None, **payload: Any) -> 
         actor_id=getattr(actor, "pk", None),
         payload=payload,
     )
-    transaction.on_commit(_wake_relay)
+    connection = transaction.get_connection()
+    # One wake per transaction is enough, however many events it publishes.
+    if not any(hook[1] is _wake_relay for hook in connection.run_on_commit):
+        transaction.on_commit(_wake_relay)
     return event
 
 

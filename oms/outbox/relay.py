@@ -20,7 +20,7 @@ from oms.outbox.models import HandlerRun, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 200
 
 
 def wake() -> None:
@@ -52,18 +52,27 @@ def relay_pending(*, limit: int = BATCH_SIZE) -> int:
     from oms.outbox.tasks import run_handler
 
     sent = 0
+    after = 0  # one pass over the table per run, however long sending takes
     while True:
-        batch_sent, more = _relay_batch(routes, run_handler, limit)
+        batch_sent, after, more = _relay_batch(routes, run_handler, limit, after)
         sent += batch_sent
         if not more:
             return sent
 
 
-def _relay_batch(routes, run_handler, limit: int) -> tuple[int, bool]:
+def _relay_batch(routes, run_handler, limit: int, after: int) -> tuple[int, int, bool]:
     now = timezone.now()
     sent = 0
-    with transaction.atomic():
-        events = list(_claimable(now).select_for_update(skip_locked=True).order_by("id")[:limit])
+    with transaction.atomic(), run_handler.app.producer_or_acquire() as producer:
+        # NO KEY UPDATE: handlers may insert their completion rows (which point at the
+        # event) while the relay holds it; SKIP LOCKED: concurrent relays share the work.
+        events = list(
+            _claimable(now)
+            .filter(id__gt=after)
+            .select_for_update(no_key=True, skip_locked=True)
+            .order_by("id")[:limit]
+        )
+        last = events[-1].id if events else after
         finished = {
             (run.event_id, run.handler): run.status
             for run in HandlerRun.objects.filter(
@@ -78,16 +87,16 @@ def _relay_batch(routes, run_handler, limit: int) -> tuple[int, bool]:
                 continue
             try:
                 for name in todo:
-                    run_handler.apply_async((event.id, name), retry=False)
+                    run_handler.apply_async((event.id, name), retry=False, producer=producer)
             except Exception as exc:  # the broker is down: keep what went, retry the rest later
                 logger.warning("Relay stopped at event %s: %s", event.id, exc)
-                return sent, False
+                return sent, last, False
             event.status = OutboxEvent.Status.DISPATCHED
             event.dispatched_at = now
             event.dispatch_count += 1
             event.save(update_fields=["status", "dispatched_at", "dispatch_count"])
             sent += 1
-    return sent, len(events) == limit
+    return sent, last, len(events) == limit
 
 
 def _settle(event: OutboxEvent, statuses: list[str], now) -> None:
@@ -103,7 +112,12 @@ def settle_event(event_id: int) -> None:
     from oms.outbox import routes
 
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
+        # SKIP LOCKED: if the relay holds the event, it settles it itself on its next pass.
+        event = (
+            OutboxEvent.objects.select_for_update(no_key=True, skip_locked=True)
+            .filter(pk=event_id)
+            .first()
+        )
         if event is None or event.status in (OutboxEvent.Status.DONE, OutboxEvent.Status.DEAD):
             return
         names = [routes.handler_name(h) for h in routes.handlers_for(event.kind)]

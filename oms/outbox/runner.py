@@ -56,9 +56,10 @@ def _begin(event: OutboxEvent, handler: str) -> None:
     """Count the attempt and note who is running it, committed before the work starts."""
     with transaction.atomic():
         record, _ = HandlerRun.objects.get_or_create(event=event, handler=handler)
-        record = HandlerRun.objects.select_for_update(skip_locked=True).filter(pk=record.pk).first()
-        if record is None or record.status != HandlerRun.Status.PENDING:
-            return  # another worker is on it, or it is finished: the locked step decides
+        # Waits while another delivery of the same message is mid-run, then sees it done.
+        record = HandlerRun.objects.select_for_update().get(pk=record.pk)
+        if record.status != HandlerRun.Status.PENDING:
+            return
         record.attempts += 1
         record.worker_pid = os.getpid()
         record.started_at = timezone.now()
