@@ -135,6 +135,7 @@ def record(
     to_state: str = "",
     **details: Any,
 ) -> TimelineEvent:
+    """Append an event to the order's timeline; `by=None` names the automation instead."""
     return TimelineEvent.objects.create(
         order=order,
         kind=kind,
