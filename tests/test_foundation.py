@@ -142,6 +142,7 @@ def _output(process: subprocess.Popen) -> str:
 
 
 @pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_runs_relay_task_through_redis(worker, sales):
     """An event published by a service is relayed by a task that a separate worker process
     takes from Redis and runs against the same database."""
@@ -165,3 +166,19 @@ def test_worker_runs_relay_task_through_redis(worker, sales):
     # order.created has no handlers, so relaying it settles it as done.
     assert event.status == OutboxEvent.Status.DONE, _output(worker)
     assert event.completed_at is not None
+
+
+def test_email_goes_through_a_provider_when_email_backend_is_set():
+    script = (
+        "from django.core import mail; from django.core.mail import send_mail; "
+        "send_mail('Hello', 'Body', 'orders@example.com', ['customer@example.com']); "
+        "print(type(mail.get_connection()).__module__, len(mail.outbox))"
+    )
+    env = {
+        "DEBUG": "1",
+        "EMAIL_BACKEND": "anymail.backends.test.EmailBackend",
+        "ANYMAIL_TEST_SAMPLE_SETTING": "x",
+    }
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "anymail.backends.test 1" in result.stdout

@@ -1,4 +1,6 @@
 from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -25,3 +27,11 @@ def _greeting(hour: int) -> str:
     if hour < 12:
         return "Good morning"
     return "Good afternoon" if hour < 18 else "Good evening"
+
+
+@require_GET
+def health(request):
+    """For load balancers and container health checks: the app answers and the database too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
