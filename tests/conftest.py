@@ -17,6 +17,13 @@ def _plain_static_files(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """Every test makes users; the production hasher is deliberately slow (about a second
+    each on a busy machine). Login and password reset behave the same with a fast one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(django_user_model, email: str, *roles: Role, **fields):
     user = django_user_model.objects.create_user(
         email=email, password=PASSWORD, first_name=email.split("@")[0].title(), **fields
