@@ -58,12 +58,6 @@ class LazyCast(dict):
         return self[role]
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    """Hundreds of users are made here; the production hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(ACCESS))

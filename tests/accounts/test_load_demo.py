@@ -13,11 +13,6 @@ from quotes.models import Quote
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def load_demo():
     call_command("load_demo", "--allow-production", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
