@@ -572,3 +572,213 @@ class TimelineEvent(models.Model):
         if self.actor_id:
             return str(self.actor)
         return self.automation or "System"
+
+
+# --- fulfilment: proof of delivery, files, milestones, visits, change requests ------------
+
+
+def _private_upload_to(instance, filename: str) -> str:
+    """A random stored name under the order's folder; the customer's file name is kept only
+    as data, never as a path."""
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"private/orders/{instance.order_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class OrderAttachment(models.Model):
+    """A file kept with an order: a job photo, a drawn signature or a document. Served only
+    through the order's download view, to people who may see the order."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "Photo"
+        SIGNATURE = "signature", "Signature"
+        DOCUMENT = "document", "Document"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="attachments")
+    proof = models.ForeignKey(
+        "ProofOfDelivery",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PHOTO)
+    file = models.FileField(upload_to=_private_upload_to, max_length=200)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["photo", "signature", "document"]),
+                name="attachment_kind_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name or self.get_kind_display()
+
+
+class ProofOfDelivery(models.Model):
+    """Who delivered, when, who received or signed, notes, and any signature or photos.
+    A rework leaves earlier proofs in place as history; the latest one stands."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="proofs")
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delivered_at = models.DateTimeField(default=timezone.now)
+    signer_name = models.CharField("signed or received by", max_length=200)
+    notes = models.TextField(blank=True)
+    signature = models.ForeignKey(
+        OrderAttachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-delivered_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Proof of delivery for {self.order_id} ({self.signer_name})"
+
+
+class Milestone(models.Model):
+    """A stage of a service order: an amount or a percentage of the order's net total, a
+    due date, and a sign-off that can raise a milestone invoice."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="milestones")
+    position = models.PositiveIntegerField(default=0)
+    description = models.CharField(max_length=200)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    invoice_on_sign_off = models.BooleanField(default=True)
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(amount__isnull=False) & Q(percent__isnull=True))
+                | (Q(amount__isnull=True) & Q(percent__isnull=False)),
+                name="milestone_amount_or_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0), name="milestone_amount_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__isnull=True) | Q(percent__gt=0, percent__lte=100),
+                name="milestone_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def net_amount(self) -> Decimal:
+        """What the milestone is worth, net of tax."""
+        if self.amount is not None:
+            return self.amount
+        return money.to_money(self.order.net_total * self.percent / Decimal("100"))
+
+    @property
+    def is_signed_off(self) -> bool:
+        return self.signed_off_at is not None
+
+
+class FieldVisit(models.Model):
+    """A scheduled visit by an engineer to carry out a field job."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="visits")
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="field_visits"
+    )
+    date = models.DateField()
+    window_start = models.TimeField()
+    window_end = models.TimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["date", "window_start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_end__gt=models.F("window_start")), name="visit_window_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "completed", "cancelled"]),
+                name="visit_status_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "engineer"], name="visit_day_engineer_idx")]
+
+    def __str__(self) -> str:
+        return f"Visit {self.date} {self.window_start:%H:%M}-{self.window_end:%H:%M}"
+
+
+class ChangeRequest(models.Model):
+    """A change to a confirmed order: lines added or removed, prices or dates changed, with a
+    reason. Approved changes update the order; before and after are kept here and on the
+    timeline."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AWAITING_CUSTOMER = "awaiting_customer", "Awaiting customer"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="change_requests")
+    reason = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # Proposed lines (the whole new set, as set_order_lines takes them) and dates.
+    proposed_lines = models.JSONField(default=list, blank=True)
+    proposed_agreed_date = models.DateField(null=True, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_name = models.CharField(max_length=200, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "awaiting_customer", "approved", "rejected"]),
+                name="changerequest_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Change request #{self.pk} on {self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.AWAITING_CUSTOMER)
