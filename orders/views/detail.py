@@ -90,7 +90,7 @@ def order_transition(request, number: str, name: str):
         raise Http404("No such action.")
     kwargs = {"reason": request.POST.get("reason", "").strip()}
     if name == "hold" and request.POST.get("resume_date"):
-        kwargs["resume_date"] = parse_date(request.POST["resume_date"])
+        kwargs["resume_date"] = _date_or_none(request.POST["resume_date"])
     if name == "deliver":
         kwargs["received_by"] = request.POST.get("received_by", "").strip()
         kwargs["proof"] = request.POST.get("proof", "").strip()
@@ -120,6 +120,13 @@ def order_transition(request, number: str, name: str):
     if not error:
         trigger_client_event(response, "order-changed")
     return response
+
+
+def _date_or_none(text: str):
+    try:
+        return parse_date(text.strip())
+    except ValueError:
+        return None
 
 
 def _done_message(order: Order) -> str:
