@@ -292,10 +292,17 @@ def deliver(
             "link": customer_link(subject, order) if for_customer else staff_link(order),
         }
         person_key = f"{key}:{person.key}"
-        title, text, html = render_email(rule.subject_template, rule.body_template, person_values)
+        by_email = for_customer or rule.channel == Rule.Channel.EMAIL
+        also_email = not by_email and person.user.notify_by_email and bool(person.email)
+        if by_email or also_email:
+            title, text, html = render_email(
+                rule.subject_template, rule.body_template, person_values
+            )
+        else:  # the inbox alone: no email twins to render
+            title = " ".join(render(rule.subject_template, person_values, html=False).split())
         plain = render(rule.body_template, person_values, html=False)
         shown_subject, shown_body = title, plain
-        if for_customer or rule.channel == Rule.Channel.EMAIL:
+        if by_email:
             send_email(
                 key=person_key,
                 to=person.email,
@@ -316,7 +323,7 @@ def deliver(
                 order=order,
                 rule=rule,
             )
-            if person.user.notify_by_email and person.email:
+            if also_email:
                 send_email(
                     key=f"{person_key}:email",
                     to=person.email,
