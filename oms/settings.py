@@ -224,6 +224,8 @@ CUSTOMER_LINK_DAYS = {
     "invoice": env.int("INVOICE_LINK_DAYS", default=90),
     "change_request": env.int("CHANGE_REQUEST_LINK_DAYS", default=30),
 }
+# Job photos and signatures: the largest file accepted, in bytes (images only).
+ORDER_UPLOAD_MAX_BYTES = env.int("ORDER_UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
 # Pipeline: days in a stage after which an order is flagged as stalled ("invoiced" counts
 # days past the invoice due date). Override with e.g. PIPELINE_STALL_DAYS="quoted=10;delivered=1"
 PIPELINE_STALL_DAYS = {

@@ -644,3 +644,648 @@ def restore_product(product: Product, *, by) -> Product:
 def _ensure_catalogue_role(by) -> None:
     if by is not None and not has_role(by, Role.SALES, Role.FINANCE):
         raise PermissionDenied("Your role may not change the catalogue.")
+
+
+# --- operations: assignment, deliveries, proof, field visits -----------------------------
+
+
+def _ensure_operations(by, doing: str) -> None:
+    if by is not None and not has_role(by, Role.OPERATIONS):
+        raise PermissionDenied(f"Your role may not {doing}.")
+
+
+WORK_STATES = (Order.Status.CONFIRMED, Order.Status.IN_PROGRESS, Order.Status.ON_HOLD)
+
+
+def assign_order(order: Order, *, by, assignee) -> Order:
+    """Give a confirmed order to someone in operations (or take it off them with None).
+    The change and the old and new assignee are written to the timeline."""
+    with transaction.atomic():
+        order = lock_order(order)
+        _ensure_operations(by, "assign orders")
+        if order.status not in WORK_STATES:
+            raise ValidationError(
+                f"Order {order.number} is {order.get_status_display().lower()}; only confirmed, "
+                "in-progress or held orders are assigned."
+            )
+        if assignee is not None and not has_role(assignee, Role.OPERATIONS):
+            raise ValidationError(f"{assignee} is not in operations.")
+        if order.assignee_id == (assignee.pk if assignee else None):
+            return order
+        before = str(order.assignee) if order.assignee_id else ""
+        order.assignee = assignee
+        order.save(update_fields=["assignee", "updated_at"])
+        after = str(assignee) if assignee else ""
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            message=f"Assigned to {after}." if after else "Unassigned.",
+            changes={"assignee": [before, after]},
+        )
+        publish(
+            "order.assigned", subject=order, actor=by, assignee=assignee.pk if assignee else None
+        )
+    return order
+
+
+def set_production_run(order: Order, *, by, run_date: date | None, status: str) -> Order:
+    """A manufacturing order's production run: its date and status (planned, running,
+    complete), kept in the order's metadata and shown in the queue."""
+    if status not in PRODUCTION_STATUSES:
+        raise ValidationError(f"{status!r} is not a production run status.")
+    with transaction.atomic():
+        order = lock_order(order)
+        _ensure_operations(by, "plan production")
+        metadata = dict(order.metadata or {})
+        metadata["production_run"] = {
+            "date": run_date.isoformat() if run_date else "",
+            "status": status,
+        }
+        return update_order(order, by=by, metadata=metadata)
+
+
+PRODUCTION_STATUSES = ("planned", "running", "complete")
+
+
+def record_line_delivery(
+    order: Order, quantities: dict[int, Decimal], *, by, received_by: str = "", notes: str = ""
+) -> Order:
+    """Goods went out, perhaps in part: set the delivered quantity per line. When every line
+    is fully delivered the order is delivered, with proof naming who received it."""
+    with transaction.atomic():
+        order = record_delivery(order, quantities, by=by)
+        lines = list(order.lines.all())
+        if lines and all(line.delivered_quantity >= line.quantity for line in lines):
+            record_proof_of_delivery(
+                order, by=by, signer_name=received_by or "Not recorded", notes=notes
+            )
+            order.refresh_from_db()
+    return order
+
+
+def _image_bytes_valid(data: bytes) -> str:
+    """The Pillow format name of `data` if it is a whole image, else ValidationError."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format or ""
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            "Only photos (JPEG, PNG, WebP or GIF images) can be uploaded."
+        ) from exc
+    if fmt not in IMAGE_TYPES:
+        raise ValidationError("Only photos (JPEG, PNG, WebP or GIF images) can be uploaded.")
+    return fmt
+
+
+IMAGE_TYPES = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "WEBP": ("image/webp", ".webp"),
+    "GIF": ("image/gif", ".gif"),
+}
+
+
+def _store_image(order: Order, *, by, data: bytes, name: str, kind: str, proof=None):
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+
+    from orders.models import OrderAttachment
+
+    limit = settings.ORDER_UPLOAD_MAX_BYTES
+    if len(data) > limit:
+        raise ValidationError(
+            f"That file is {len(data) / 1_048_576:.1f} MB; photos may be at most "
+            f"{limit / 1_048_576:.0f} MB."
+        )
+    if not data:
+        raise ValidationError("The file is empty.")
+    content_type, suffix = IMAGE_TYPES[_image_bytes_valid(data)]
+    attachment = OrderAttachment(
+        order=order,
+        proof=proof,
+        kind=kind,
+        original_name=(name or "")[:200],
+        content_type=content_type,
+        size=len(data),
+        uploaded_by=by,
+    )
+    # The stored name is random; only the suffix comes from the detected format.
+    attachment.file.save(f"upload{suffix}", ContentFile(data), save=False)
+    attachment.save()
+    return attachment
+
+
+def add_order_photo(order: Order, *, by, data: bytes, name: str = ""):
+    """A photo from the job (before, after, damage): images only, size-limited, stored under
+    a random name and served only to people who may see the order."""
+    from orders.models import OrderAttachment
+
+    with transaction.atomic():
+        order = lock_order(order)
+        _ensure_operations(by, "add photos to orders")
+        if order.is_closed:
+            raise ValidationError(f"Order {order.number} is closed.")
+        attachment = _store_image(
+            order, by=by, data=data, name=name, kind=OrderAttachment.Kind.PHOTO
+        )
+        record(
+            order,
+            kind=TimelineEvent.Kind.NOTE,
+            by=by,
+            message=f"Photo added: {attachment.original_name or 'photo'}.",
+            attachment=attachment.pk,
+        )
+    return attachment
+
+
+def record_proof_of_delivery(
+    order: Order,
+    *,
+    by,
+    signer_name: str,
+    notes: str = "",
+    signature: bytes | None = None,
+    automation: str = "",
+):
+    """Delivering with proof: who, when, the signer or recipient, notes, a drawn signature
+    and the job's photos not yet tied to a proof. The order is delivered (started first if
+    it was only confirmed); finance gets a draft invoice through order.delivered."""
+    from orders.models import FieldVisit, OrderAttachment, ProofOfDelivery
+
+    signer_name = (signer_name or "").strip()
+    if not signer_name:
+        raise ValidationError("Give the name of the person who signed or received it.")
+    with transaction.atomic():
+        order = lock_order(order)
+        _ensure_operations(by, "record deliveries")
+        if order.status == Order.Status.CONFIRMED:
+            order = start_work(order, by=by)
+        photos = list(order.attachments.filter(kind=OrderAttachment.Kind.PHOTO, proof=None))
+        summary = f"Signed by {signer_name}" if signature else f"Received by {signer_name}"
+        if photos:
+            summary += f"; {len(photos)} photo(s)"
+        if notes.strip():
+            summary += f". {notes.strip()}"
+        order = deliver_order(
+            order, by=by, automation=automation, proof=summary, received_by=signer_name
+        )
+        proof = ProofOfDelivery.objects.create(
+            order=order, delivered_by=by, signer_name=signer_name, notes=notes.strip()
+        )
+        if signature:
+            proof.signature = _store_image(
+                order,
+                by=by,
+                data=signature,
+                name=f"signature-{signer_name}.png",
+                kind=OrderAttachment.Kind.SIGNATURE,
+                proof=proof,
+            )
+            proof.save(update_fields=["signature"])
+        for photo in photos:
+            photo.proof = proof
+            photo.save(update_fields=["proof"])
+        for visit in order.visits.filter(status=FieldVisit.Status.SCHEDULED):
+            visit.status = FieldVisit.Status.COMPLETED
+            visit.completed_at = timezone.now()
+            visit.save(update_fields=["status", "completed_at"])
+        record(
+            order,
+            kind=TimelineEvent.Kind.NOTE,
+            by=by,
+            automation=automation,
+            message=f"Proof of delivery: {summary}",
+            proof=proof.pk,
+            photos=[p.pk for p in photos],
+        )
+    return proof
+
+
+def schedule_visit(order: Order, *, by, engineer, date, window_start, window_end, notes: str = ""):
+    """Book an engineer's visit for a field job (a day and a time window)."""
+    from orders.models import FieldVisit
+
+    with transaction.atomic():
+        order = lock_order(order)
+        _ensure_operations(by, "schedule visits")
+        ensure_not_on_hold(order, "have visits scheduled")
+        if order.status not in (Order.Status.CONFIRMED, Order.Status.IN_PROGRESS):
+            raise ValidationError(
+                f"Order {order.number} is {order.get_status_display().lower()}; visits are "
+                "scheduled for confirmed or in-progress orders."
+            )
+        if not has_role(engineer, Role.OPERATIONS):
+            raise ValidationError(f"{engineer} is not an engineer in operations.")
+        if window_end <= window_start:
+            raise ValidationError("The time window must end after it starts.")
+        visit = FieldVisit.objects.create(
+            order=order,
+            engineer=engineer,
+            date=date,
+            window_start=window_start,
+            window_end=window_end,
+            notes=(notes or "").strip(),
+            created_by=by,
+        )
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            message=(
+                f"Visit scheduled for {date:%d %b %Y} {window_start:%H:%M}-{window_end:%H:%M} "
+                f"with {engineer}."
+            ),
+            visit=visit.pk,
+        )
+        publish("order.visit_scheduled", subject=order, actor=by, visit=visit.pk)
+    return visit
+
+
+# --- service milestones -------------------------------------------------------------------
+
+
+def add_milestone(
+    order: Order,
+    *,
+    by,
+    description: str,
+    amount: Decimal | None = None,
+    percent: Decimal | None = None,
+    due_date: date | None = None,
+    invoice_on_sign_off: bool = True,
+):
+    """A stage of a service order, worth an amount or a percentage of the net total."""
+    from orders.models import Milestone
+
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError("A milestone needs a description.")
+    if (amount is None) == (percent is None):
+        raise ValidationError("Give a milestone either an amount or a percentage.")
+    if amount is not None and Decimal(amount) <= 0:
+        raise ValidationError("A milestone amount must be more than zero.")
+    if percent is not None and not Decimal("0") < Decimal(percent) <= Decimal("100"):
+        raise ValidationError("A milestone percentage must be between 0 and 100.")
+    with transaction.atomic():
+        order = lock_order(order)
+        if by is not None and not has_role(by, Role.SALES, Role.OPERATIONS):
+            raise PermissionDenied("Your role may not plan milestones.")
+        if order.is_closed or order.status in (Order.Status.INVOICED,):
+            raise ValidationError(f"Order {order.number} no longer takes milestones.")
+        milestone = Milestone.objects.create(
+            order=order,
+            position=order.milestones.count(),
+            description=description[:200],
+            amount=money.to_money(Decimal(amount)) if amount is not None else None,
+            percent=Decimal(percent).quantize(Decimal("0.01")) if percent is not None else None,
+            due_date=due_date,
+            invoice_on_sign_off=invoice_on_sign_off,
+        )
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            message=f"Milestone planned: {milestone.description} ({milestone.net_amount}).",
+            milestone=milestone.pk,
+        )
+    return milestone
+
+
+def sign_off_milestone(milestone, *, by):
+    """The customer accepted a stage of the work. If the milestone bills on sign-off,
+    finance gets a draft milestone invoice through milestone.signed_off."""
+    from orders.models import Milestone
+
+    with transaction.atomic():
+        order = lock_order(milestone.order_id)
+        _ensure_operations(by, "sign off milestones")
+        ensure_not_on_hold(order, "have milestones signed off")
+        if order.status not in Order.STAGED_BILLING_STATES:
+            raise ValidationError(
+                f"Order {order.number} is {order.get_status_display().lower()}; milestones are "
+                "signed off while the order is confirmed, in progress or delivered."
+            )
+        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk, order=order)
+        if milestone.is_signed_off:
+            raise ValidationError(f"'{milestone.description}' is already signed off.")
+        milestone.signed_off_at = timezone.now()
+        milestone.signed_off_by = by
+        milestone.save(update_fields=["signed_off_at", "signed_off_by"])
+        amount = milestone.net_amount
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            message=f"Milestone signed off: {milestone.description} ({amount}).",
+            milestone=milestone.pk,
+        )
+        if milestone.invoice_on_sign_off:
+            publish(
+                "milestone.signed_off",
+                subject=order,
+                actor=by,
+                milestone=milestone.pk,
+                description=milestone.description,
+                amount=str(amount),
+            )
+    return milestone
+
+
+# --- change requests ----------------------------------------------------------------------
+
+CHANGEABLE_STATES = (Order.Status.CONFIRMED, Order.Status.IN_PROGRESS)
+
+
+def _order_snapshot(order: Order) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "id": line.pk,
+                **_line_summary(line),
+                "delivered_quantity": str(line.delivered_quantity),
+            }
+            for line in order.lines.all()
+        ],
+        "agreed_date": order.agreed_date.isoformat() if order.agreed_date else "",
+        "net_total": str(order.net_total),
+        "tax_total": str(order.tax_total),
+        "gross_total": str(order.gross_total),
+    }
+
+
+def _invoiced_gross(order: Order) -> Decimal:
+    """Gross already on issued (not void) invoices, less credit notes."""
+    return order.invoiced_amount
+
+
+def _check_change(order: Order, lines: list[dict] | None) -> list[OrderLine] | None:
+    """Build the proposed lines and refuse anything that would alter what is delivered or
+    invoiced: a delivered line cannot be removed or cut below its delivered quantity, and
+    the new total cannot fall below what has been invoiced."""
+    if lines is None:
+        return None
+    current = {line.pk: line for line in order.lines.all()}
+    kept_products = {line.product_id for line in current.values() if line.product_id}
+    built = []
+    seen: set[int] = set()
+    for position, data in enumerate(lines):
+        line = _build_line(order, position, data, kept_products)
+        line_id = data.get("id")
+        if line_id:
+            existing = current.get(int(line_id))
+            if existing is None:
+                raise ValidationError("A change names a line that is not on this order.")
+            seen.add(existing.pk)
+            line.pk = existing.pk
+            line.delivered_quantity = existing.delivered_quantity
+            if line.quantity < existing.delivered_quantity:
+                raise ValidationError(
+                    f"'{existing.description}' has {existing.delivered_quantity} delivered; "
+                    "its quantity cannot go below that."
+                )
+        built.append(line)
+    for line_id, existing in current.items():
+        if line_id not in seen and existing.delivered_quantity > 0:
+            raise ValidationError(
+                f"'{existing.description}' has been partly delivered and cannot be removed."
+            )
+    if not built:
+        raise ValidationError("A confirmed order keeps at least one line.")
+    gross = sum((line.net_amount + line.tax_amount for line in built), money.ZERO)
+    invoiced = _invoiced_gross(order)
+    if gross < invoiced:
+        raise ValidationError(
+            f"The changed total ({gross}) would fall below the {invoiced} already invoiced; "
+            "credit the invoice first."
+        )
+    return built
+
+
+def create_change_request(
+    order: Order,
+    *,
+    by,
+    reason: str,
+    lines: list[dict] | None = None,
+    agreed_date: date | None = None,
+):
+    """Propose a change to a confirmed order: a new set of lines (each dict as
+    set_order_lines takes it, plus `id` to keep an existing line) and/or a new agreed date,
+    with a reason. It starts as a draft; approve it, or send it to the customer."""
+    from orders.models import ChangeRequest
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give a reason for the change.")
+    if lines is None and agreed_date is None:
+        raise ValidationError("A change request changes the lines or the agreed date.")
+    with transaction.atomic():
+        order = lock_order(order)
+        if by is not None and not has_role(by, Role.SALES, Role.OPERATIONS):
+            raise PermissionDenied("Your role may not request changes to orders.")
+        _ensure_changeable(order)
+        built = _check_change(order, lines)
+        after = _order_snapshot(order)
+        if built is not None:
+            after["lines"] = [
+                {
+                    "id": line.pk,
+                    **_line_summary(line),
+                    "delivered_quantity": str(line.delivered_quantity),
+                }
+                for line in built
+            ]
+            order_totals = Order(net_total=0)
+            _set_totals(order_totals, built)
+            after.update(
+                net_total=str(order_totals.net_total),
+                tax_total=str(order_totals.tax_total),
+                gross_total=str(order_totals.gross_total),
+            )
+        if agreed_date is not None:
+            after["agreed_date"] = agreed_date.isoformat()
+        change = ChangeRequest.objects.create(
+            order=order,
+            reason=reason,
+            proposed_lines=[_plain_line(data) for data in lines] if lines is not None else [],
+            proposed_agreed_date=agreed_date,
+            before=_order_snapshot(order),
+            after=after,
+            created_by=by,
+        )
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            message=f"Change requested: {reason}",
+            change_request=change.pk,
+        )
+        publish("change_request.created", subject=order, actor=by, change_request=change.pk)
+    return change
+
+
+def _plain_line(data: dict) -> dict:
+    plain = {}
+    for key, value in data.items():
+        if key == "product" and isinstance(value, Product):
+            value = value.pk
+        plain[key] = _plain(value) if not isinstance(value, Decimal) else str(value)
+    return plain
+
+
+def _ensure_changeable(order: Order) -> None:
+    ensure_not_on_hold(order, "be changed")
+    if order.status not in CHANGEABLE_STATES:
+        raise ValidationError(
+            f"Order {order.number} is {order.get_status_display().lower()}; changes are made "
+            "while it is confirmed or in progress."
+        )
+
+
+def _lock_change(change):
+    from orders.models import ChangeRequest
+
+    order = lock_order(change.order_id)
+    return order, ChangeRequest.objects.select_for_update().get(pk=change.pk)
+
+
+def send_change_request(change, *, by) -> str:
+    """Ask the customer to approve the change through a single-use signed link; returns the
+    link's URL (the email goes out through change_request.sent)."""
+    from oms.links.services import change_request_url
+    from orders.models import ChangeRequest
+
+    with transaction.atomic():
+        order, change = _lock_change(change)
+        if by is not None and not has_role(by, Role.SALES, Role.OPERATIONS):
+            raise PermissionDenied("Your role may not send change requests.")
+        if change.status != ChangeRequest.Status.DRAFT:
+            raise ValidationError("Only a draft change request is sent to the customer.")
+        change.status = ChangeRequest.Status.AWAITING_CUSTOMER
+        change.save(update_fields=["status"])
+        url = change_request_url(change, by=by)
+        record(
+            order,
+            kind=TimelineEvent.Kind.COMMUNICATION,
+            by=by,
+            message="Change request sent to the customer for approval.",
+            change_request=change.pk,
+        )
+        publish("change_request.sent", subject=order, actor=by, change_request=change.pk)
+    return url
+
+
+def approve_change_request(change, *, by=None, name: str = "", link=None):
+    """Apply the change: the order's lines and agreed date are updated (never anything
+    already delivered or invoiced) and the before/after goes on the timeline. `by=None`
+    with a `link` means the customer approved through their signed link."""
+    from oms.links.services import consume_link
+    from orders.models import ChangeRequest
+
+    with transaction.atomic():
+        order, change = _lock_change(change)
+        if by is not None and not has_role(by, Role.SALES, Role.OPERATIONS):
+            raise PermissionDenied("Your role may not approve changes.")
+        if by is None:
+            if link is None or not (name or "").strip():
+                raise ValidationError("Type your name to approve the change.")
+            consume_link(link, purpose="change_request")
+        if not change.is_open:
+            raise ValidationError(
+                f"This change request is already {change.get_status_display().lower()}."
+            )
+        _ensure_changeable(order)
+        before = _order_snapshot(order)
+        lines = change.proposed_lines or None
+        built = _check_change(order, lines)
+        if built is not None:
+            keep = {line.pk for line in built if line.pk}
+            order.lines.exclude(pk__in=keep).delete()
+            for line in built:
+                line.save()
+            _set_totals(order, built)
+        if change.proposed_agreed_date is not None:
+            order.agreed_date = change.proposed_agreed_date
+        order.save(
+            update_fields=["net_total", "tax_total", "gross_total", "agreed_date", "updated_at"]
+        )
+        after = _order_snapshot(order)
+        change.status = ChangeRequest.Status.APPROVED
+        change.before = before
+        change.after = after
+        change.decided_at = timezone.now()
+        change.decided_by = by
+        change.decided_by_name = (name or "").strip()[:200] or (str(by) if by else "")
+        change.save(
+            update_fields=[
+                "status",
+                "before",
+                "after",
+                "decided_at",
+                "decided_by",
+                "decided_by_name",
+            ]
+        )
+        who = "the customer" if by is None else str(by)
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            automation="customer approval" if by is None else "",
+            message=f"Change approved by {who}: {change.reason}",
+            change_request=change.pk,
+            before=before,
+            after=after,
+        )
+        publish(
+            "change_request.approved",
+            subject=order,
+            actor=by,
+            change_request=change.pk,
+            gross_total=str(order.gross_total),
+        )
+    return change
+
+
+def reject_change_request(change, *, by=None, reason: str = "", name: str = "", link=None):
+    """The change will not happen; the order stays as it was."""
+    from oms.links.services import consume_link
+    from orders.models import ChangeRequest
+
+    with transaction.atomic():
+        order, change = _lock_change(change)
+        if by is not None and not has_role(by, Role.SALES, Role.OPERATIONS):
+            raise PermissionDenied("Your role may not reject changes.")
+        if by is None:
+            if link is None:
+                raise PermissionDenied("Only the customer's link may reject on their behalf.")
+            consume_link(link, purpose="change_request")
+        if not change.is_open:
+            raise ValidationError(
+                f"This change request is already {change.get_status_display().lower()}."
+            )
+        change.status = ChangeRequest.Status.REJECTED
+        change.decided_at = timezone.now()
+        change.decided_by = by
+        change.decided_by_name = (name or "").strip()[:200] or (str(by) if by else "")
+        change.decision_note = (reason or "").strip()
+        change.save(
+            update_fields=["status", "decided_at", "decided_by", "decided_by_name", "decision_note"]
+        )
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE,
+            by=by,
+            automation="customer decision" if by is None else "",
+            message="Change rejected"
+            + (f": {change.decision_note}" if change.decision_note else "."),
+            change_request=change.pk,
+        )
+        publish("change_request.rejected", subject=order, actor=by, change_request=change.pk)
+    return change

@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import orders.models
 from django.conf import settings
 from django.db import migrations, models
+
+import orders.models
 
 
 class Migration(migrations.Migration):
