@@ -2,13 +2,15 @@
 actions, and the customer's public page for accepting or declining."""
 
 from decimal import Decimal
+from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -459,6 +461,20 @@ def quote_resend(request, pk: int):
 # --- the customer's page (no login) --------------------------------------------------
 
 
+def explain_bad_link(view):
+    """A tampered, unknown or withdrawn link gets a page that says so (still a 404)."""
+
+    @wraps(view)
+    def wrapper(request, token: str, *args, **kwargs):
+        try:
+            return view(request, token, *args, **kwargs)
+        except Http404:
+            context = {"company": settings.COMPANY}
+            return render(request, "quotes/quote_link_invalid.html", context, status=404)
+
+    return wrapper
+
+
 def _linked_quote(link) -> Quote:
     return get_object_or_404(
         Quote.objects.select_related("order", "order__customer"), pk=link.target_id
@@ -469,6 +485,7 @@ def _public_context(link, quote: Quote, **extra) -> dict:
     state = _public_state(link, quote)
     latest = quote.order.quotes.order_by("-version").first()
     return {
+        "company": settings.COMPANY,
         "link": link,
         "quote": quote,
         "order": quote.order,
@@ -501,6 +518,7 @@ def _public_state(link, quote: Quote) -> str:
 
 
 @require_GET
+@explain_bad_link
 @public_link_view("quote")
 def quote_public(request, link):
     """The customer's view of the quote, with accept and decline when still open."""
@@ -509,6 +527,7 @@ def quote_public(request, link):
 
 
 @require_GET
+@explain_bad_link
 @public_link_view("quote")
 def quote_public_pdf(request, link):
     quote = _linked_quote(link)
@@ -557,6 +576,7 @@ def _respond(request, link, form_class, answer):
 # CSRF tokens add nothing here, and the public pages send no Origin (no-referrer policy).
 @csrf_exempt
 @require_POST
+@explain_bad_link
 @public_link_view("quote")
 def quote_public_accept(request, link):
     """Accept with a typed full name and an optional PO; time, name and IP are kept."""
@@ -572,6 +592,7 @@ def quote_public_accept(request, link):
 
 @csrf_exempt
 @require_POST
+@explain_bad_link
 @public_link_view("quote")
 def quote_public_decline(request, link):
     """Decline with an optional reason."""

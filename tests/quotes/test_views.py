@@ -538,6 +538,7 @@ def test_tampered_link_is_not_found(client, sales):
     post = client.post(reverse("quotes:public_accept", kwargs={"token": token}), {"name": "A B"})
 
     assert response.status_code == 404
+    assert b'id="link-invalid"' in response.content
     assert post.status_code == 404
     quote.refresh_from_db()
     assert quote.status == Quote.Status.SENT
