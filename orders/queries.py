@@ -356,3 +356,105 @@ def pipeline_owners(user) -> QuerySet:
     return user_model.objects.filter(
         pk__in=Order.objects.visible_to(user).filter(status__in=PIPELINE_STAGES).values("owner_id")
     ).order_by("first_name", "last_name", "email")
+
+
+# --- operations: the confirmed-orders queue and the dispatch board -------------------------
+
+QUEUE_STATES = (Order.Status.CONFIRMED, Order.Status.IN_PROGRESS, Order.Status.ON_HOLD)
+QUEUE_SORTS = {"agreed": ("agreed_date", "number"), "-agreed": ("-agreed_date", "number")}
+
+
+def operations_queue(
+    *,
+    assignee: str = "",
+    kind: str = "",
+    date_from=None,
+    date_to=None,
+    sort: str = "agreed",
+    today=None,
+) -> QuerySet:
+    """Every confirmed, in-progress and on-hold order with what operations need at a glance,
+    in one query: customer, assignee, agreed date (overdue flagged), time in stage and the
+    special-instructions flag. `assignee` is a user id, or "none" for unassigned orders."""
+    today = today or timezone.localdate()
+    orders = (
+        Order.objects.filter(status__in=QUEUE_STATES)
+        .select_related("customer", "assignee")
+        .annotate(
+            overdue=Case(
+                When(agreed_date__lt=today, then=Value(True)),
+                default=Value(False),
+            ),
+            has_instructions=Case(
+                When(special_instructions="", then=Value(False)),
+                default=Value(True),
+            ),
+        )
+    )
+    if assignee == "none":
+        orders = orders.filter(assignee__isnull=True)
+    elif assignee:
+        orders = orders.filter(assignee_id=assignee)
+    if kind:
+        orders = orders.filter(kind=kind)
+    if date_from:
+        orders = orders.filter(agreed_date__gte=date_from)
+    if date_to:
+        orders = orders.filter(agreed_date__lte=date_to)
+    order_by = QUEUE_SORTS.get(sort, QUEUE_SORTS["agreed"])
+    first = F(order_by[0].lstrip("-"))
+    first = (
+        first.desc(nulls_last=True) if order_by[0].startswith("-") else first.asc(nulls_last=True)
+    )
+    return orders.order_by(first, order_by[1])
+
+
+def dispatch_board(day, *, engineer: str = "") -> list[dict]:
+    """The field visits on `day`, grouped by engineer (two queries)."""
+    FieldVisit = apps.get_model("orders", "FieldVisit")
+    visits = (
+        FieldVisit.objects.filter(date=day)
+        .exclude(status="cancelled")
+        .select_related("engineer", "order", "order__customer")
+        .order_by("engineer__email", "window_start", "id")
+    )
+    if engineer:
+        visits = visits.filter(engineer_id=engineer)
+    board: dict[int, dict] = {}
+    for visit in visits:
+        column = board.setdefault(visit.engineer_id, {"engineer": visit.engineer, "visits": []})
+        column["visits"].append(visit)
+    return list(board.values())
+
+
+def order_fulfilment(order: Order) -> dict:
+    """What the order page and job sheet show beyond the order row: proofs with their
+    signature and photos, milestones, visits, change requests and attachments."""
+    models = {
+        name: apps.get_model("orders", name)
+        for name in (
+            "ProofOfDelivery",
+            "Milestone",
+            "FieldVisit",
+            "ChangeRequest",
+            "OrderAttachment",
+        )
+    }
+    return {
+        "proofs": list(
+            models["ProofOfDelivery"]
+            .objects.filter(order=order)
+            .select_related("delivered_by", "signature")
+            .prefetch_related("attachments")
+        ),
+        "milestones": list(
+            models["Milestone"].objects.filter(order=order).select_related("signed_off_by", "order")
+        ),
+        "visits": list(models["FieldVisit"].objects.filter(order=order).select_related("engineer")),
+        "change_requests": list(
+            models["ChangeRequest"].objects.filter(order=order).select_related("created_by")
+        ),
+        "attachments": list(
+            models["OrderAttachment"].objects.filter(order=order).select_related("uploaded_by")
+        ),
+    }
