@@ -67,6 +67,27 @@ ACCESS: dict[str, Access] = {
     "orders:link_issue": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
     "orders:link_revoke": row(302, 404, 404, 404, 404, 404, kwargs=lambda o: {"number": o.order.number, "link_id": 0}, method="post"),  # noqa: E501
     # public customer pages: the signed link is the key, a login changes nothing
+    # operations and fulfilment (the order is an enquiry owned by sales)
+    "orders:queue": row(302, 403, 200, 403, 200, 200),
+    "orders:dispatch": row(302, 403, 200, 403, 200, 200),
+    "orders:assign": row(302, 403, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"assignee": ""}),  # noqa: E501
+    "orders:production_run": row(302, 403, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"run_status": "planned"}),  # noqa: E501
+    "orders:line_delivery": row(302, 403, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
+    "orders:fulfilment": row(302, 200, 200, 200, 200, 200, kwargs=lambda o: {"number": o.order.number}),  # noqa: E501
+    "orders:milestone_add": row(302, 302, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"description": "Design", "amount": "10"}),  # noqa: E501
+    "orders:milestone_sign_off": row(302, 403, 404, 403, 404, 404, kwargs=lambda o: {"number": o.order.number, "milestone_id": 0}, method="post"),  # noqa: E501
+    "orders:visit_schedule": row(302, 403, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
+    "orders:job_sheet": row(302, 403, 200, 403, 200, 200, kwargs=lambda o: {"number": o.order.number}),  # noqa: E501
+    "orders:job_note": row(302, 403, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"note": "Arrived on site"}),  # noqa: E501
+    "orders:photo_upload": row(302, 403, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
+    "orders:job_sign_off": row(302, 403, 302, 403, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
+    "orders:attachment": row(302, 404, 404, 404, 404, 404, kwargs=lambda o: {"number": o.order.number, "attachment_id": 0}),  # noqa: E501
+    "orders:change_create": row(302, 200, 200, 403, 200, 200, kwargs=lambda o: {"number": o.order.number}),  # noqa: E501
+    "orders:change_send": row(302, 404, 404, 403, 404, 404, kwargs=lambda o: {"number": o.order.number, "change_id": 0}, method="post"),  # noqa: E501
+    "orders:change_approve": row(302, 404, 404, 403, 404, 404, kwargs=lambda o: {"number": o.order.number, "change_id": 0}, method="post"),  # noqa: E501
+    "orders:change_reject": row(302, 404, 404, 403, 404, 404, kwargs=lambda o: {"number": o.order.number, "change_id": 0}, method="post"),  # noqa: E501
+    # the customer's change-request page: the signed link is the key
+    "orders:public_change_request": row(200, 200, 200, 200, 200, 200, kwargs=lambda o: {"token": o.change_request_token}),  # noqa: E501
     "orders:track": row(200, 200, 200, 200, 200, 200, kwargs=lambda o: {"token": o.tracking_token}),
     "orders:track_invoice_pdf": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token, "invoice_id": 0}),  # noqa: E501
     "orders:public_invoice": row(404, 404, 404, 404, 404, 404, kwargs=lambda o: {"token": o.tracking_token}),  # noqa: E501
@@ -168,6 +189,22 @@ class UrlObjects:
         from oms.links.services import issue_link
 
         return issue_link(self.order, purpose="tracking").token
+
+    @cached_property
+    def change_request_token(self) -> str:
+        """A signed customer link to a change request on a confirmed copy of `order`."""
+        from datetime import date
+
+        from oms.links.services import issue_link
+        from orders.services import confirm_order, create_change_request
+        from tests.factories import place_order
+
+        sales = self.cast["sales"]
+        order = confirm_order(place_order(sales, customer=self.customer), by=sales)
+        change = create_change_request(
+            order, by=sales, reason="Later start", agreed_date=date(2030, 1, 31)
+        )
+        return issue_link(change, purpose="change_request").token
 
     @cached_property
     def rule(self):

@@ -19,6 +19,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Quotes awaiting", "quotes:awaiting", (Role.SALES,)),
     ("Team enquiries", "orders:team_enquiries", (Role.MANAGER,)),
     ("Work queue", "orders:queue", (Role.OPERATIONS,)),
+    ("Dispatch", "orders:dispatch", (Role.OPERATIONS,)),
     ("Invoices", "invoicing:drafts", (Role.FINANCE,)),
     ("Orders", "orders:search", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Customers", "customers:list", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
