@@ -17,7 +17,7 @@ from orders.services import OrderChanged
 class InvoiceActionForm(ActionForm):
     """Inputs some actions need, shown beside the action menu."""
 
-    reason = forms.CharField(required=False, help_text="Reason (void, credit, dispute).")
+    reason = forms.CharField(required=False, help_text="Reason (discard, void, credit, dispute).")
     amount = forms.DecimalField(
         required=False, max_digits=14, decimal_places=2, help_text="Amount (payment, credit)."
     )
@@ -107,6 +107,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     inlines = (InvoiceLineInline, PaymentInline)
     actions = (
         "approve",
+        "discard",
         "send",
         "record_payment",
         "credit",
@@ -138,6 +139,17 @@ class InvoiceAdmin(admin.ModelAdmin):
             queryset,
             "Approved",
             lambda i: services.approve_invoice(i, by=request.user),
+        )
+
+    @admin.action(description="Discard selected drafts (reason)")
+    def discard(self, request, queryset):
+        reason = _field(request, "reason")
+        _run(
+            self,
+            request,
+            queryset,
+            "Discarded",
+            lambda i: services.discard_draft_invoice(i, by=request.user, reason=reason),
         )
 
     @admin.action(description="Mark selected invoices as sent")

@@ -120,8 +120,9 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
             ),
             models.CheckConstraint(condition=Q(gross_total__gte=0), name="invoice_gross_gte_0"),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="invoice_paid_gte_0"),
+            # A discarded draft is void without a number; everything issued has one.
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(number__isnull=False),
+                condition=Q(status__in=["draft", "void"]) | Q(number__isnull=False),
                 name="invoice_issued_has_number",
             ),
             models.CheckConstraint(
@@ -201,6 +202,15 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         reason = (reason or "").strip()
         if not reason:
             raise ValidationError("A reason is required to void an invoice.")
+        self.void_reason = reason
+        self.voided_at = timezone.now()
+
+    @transition(status, source=Status.DRAFT, target=Status.VOID)
+    def discard(self, *, reason: str) -> None:
+        """A draft raised in error: set aside unnumbered, so no number is lost."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError("A reason is required to discard a draft invoice.")
         self.void_reason = reason
         self.voided_at = timezone.now()
 

@@ -555,6 +555,26 @@ def update_draft_invoice_lines(invoice: Invoice, lines: list[dict], *, by) -> In
     return invoice
 
 
+def discard_draft_invoice(invoice: Invoice, *, by, reason: str) -> Invoice:
+    """Set aside a draft raised in error. It was never numbered, so no number is lost; the
+    row stays (void, with the reason) because nothing is deleted. Publishes
+    invoice.discarded."""
+    _ensure_finance(by, "discard draft invoices")
+    reason = _reason(reason, "discard a draft invoice")
+    with transaction.atomic():
+        order, invoice = _lock(invoice)
+        if invoice.status != Invoice.Status.DRAFT:
+            raise ValidationError(
+                f"{invoice} is {invoice.get_status_display().lower()}; only drafts are "
+                "discarded. Void or credit an issued invoice instead."
+            )
+        invoice.discard(reason=reason)
+        invoice.save()
+        _record(order, invoice, by=by, automation="", message=f"{invoice} discarded: {reason}")
+        publish("invoice.discarded", subject=invoice, actor=by, reason=reason)
+    return invoice
+
+
 # --- issuing ---------------------------------------------------------------------------
 
 

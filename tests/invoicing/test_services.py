@@ -546,3 +546,41 @@ def test_cancel_refused_while_deposit_unsettled(order_at, finance, manager):
     assert cancel_order(_fresh(order), by=manager, reason="Customer withdrew").status == (
         Order.Status.CANCELLED
     )
+
+
+# --- discarding drafts ----------------------------------------------------------------------
+
+
+def test_discarded_draft_keeps_no_number_and_frees_the_order(order_at, finance):
+    order = order_at("confirmed")
+    wrong = services.create_deposit_invoice(order, by=finance, percent=D("90"))
+    with pytest.raises(ValidationError, match="more than its total"):
+        services.create_deposit_invoice(order, by=finance, percent=D("20"))
+    wrong = services.discard_draft_invoice(wrong, by=finance, reason="Wrong percentage")
+    assert wrong.status == Invoice.Status.VOID
+    assert wrong.number is None
+    assert wrong.void_reason == "Wrong percentage"
+    right = services.approve_invoice(
+        services.create_deposit_invoice(order, by=finance, percent=D("20")), by=finance
+    )
+    assert right.number.endswith("-00001")  # no number was spent on the discarded draft
+    assert _events("invoice.discarded") == 1
+
+
+def test_discard_refused_for_issued_invoices_and_without_reason(order_at, finance):
+    draft = services.draft_invoice_for_order(order_at("delivered"))
+    with pytest.raises(ValidationError, match="reason"):
+        services.discard_draft_invoice(draft, by=finance, reason="")
+    issued = services.approve_invoice(draft, by=finance)
+    with pytest.raises(ValidationError, match="only drafts"):
+        services.discard_draft_invoice(issued, by=finance, reason="Oops")
+    assert _fresh(issued).status == Invoice.Status.APPROVED
+
+
+def test_redraft_after_discarding_the_final(order_at, finance):
+    order = order_at("delivered")
+    first = services.draft_invoice_for_order(order)
+    services.discard_draft_invoice(first, by=finance, reason="Start again")
+    second = services.draft_invoice_for_order(order)
+    assert second.pk != first.pk
+    assert second.gross_total == D("120.00")
