@@ -299,3 +299,17 @@ def test_job_sheet_shows_instructions_and_the_signature_pad(client, manager, ope
     assert "Dog on site" in html
     assert "data-signature-pad" in html and "js/signature.js" in html
     assert "<script>" not in html
+
+
+def test_proof_of_delivery_shows_on_the_customers_tracking_page(client, manager, operations):
+    from oms.links.services import issue_link
+
+    order = _field_job(manager, "in_progress")
+    services.add_order_photo(order, by=operations, data=_png(), name="done.png")
+    services.record_proof_of_delivery(
+        order, by=operations, signer_name="Dana Customer", signature=_png((300, 100))
+    )
+    token = issue_link(order, purpose="tracking").token
+    html = client.get(reverse("orders:track", args=[token])).content.decode()
+    assert "received by Dana Customer" in html
+    assert "Signed by Dana Customer; 1 photo(s)" in html
