@@ -1238,7 +1238,7 @@ def approve_change_request(change, *, by=None, name: str = "", link=None):
             kind=TimelineEvent.Kind.CHANGE,
             by=by,
             automation="customer approval" if by is None else "",
-            message=f"Change approved by {who}: {change.reason}",
+            message=f"Change approved by {who}: {change.reason}\n{_describe_change(before, after)}",
             change_request=change.pk,
             before=before,
             after=after,
@@ -1251,6 +1251,34 @@ def approve_change_request(change, *, by=None, name: str = "", link=None):
             gross_total=str(order.gross_total),
         )
     return change
+
+
+def _describe_change(before: dict, after: dict) -> str:
+    """Before and after in words for the timeline: lines added, removed or changed, the
+    agreed date and the total."""
+    parts = []
+    old_lines = {row["id"]: row for row in before["lines"]}
+    new_ids = set()
+    for row in after["lines"]:
+        old = old_lines.get(row["id"])
+        new_ids.add(row["id"])
+        if old is None:
+            parts.append(f"added {row['description']} {row['quantity']} @ {row['unit_price']}")
+        elif (old["quantity"], old["unit_price"]) != (row["quantity"], row["unit_price"]):
+            parts.append(
+                f"{row['description']} {old['quantity']} @ {old['unit_price']} → "
+                f"{row['quantity']} @ {row['unit_price']}"
+            )
+    for line_id, old in old_lines.items():
+        if line_id not in new_ids:
+            parts.append(f"removed {old['description']}")
+    if before["agreed_date"] != after["agreed_date"]:
+        parts.append(
+            f"agreed date {before['agreed_date'] or 'none'} → {after['agreed_date'] or 'none'}"
+        )
+    parts.append(f"total {before['gross_total']} → {after['gross_total']}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
 
 
 def reject_change_request(change, *, by=None, reason: str = "", name: str = "", link=None):

@@ -66,6 +66,10 @@ def test_approving_updates_lines_totals_and_date_with_before_and_after_on_the_ti
     assert event.details["before"]["gross_total"] == "120.00"
     assert event.details["after"]["gross_total"] == "156.00"
     assert event.details["after"]["agreed_date"] == "2030-02-01"
+    assert event.message.endswith(
+        "Widget 2.000 @ 50.00 → 2.000 @ 40.00; added Fitting 1.000 @ 50.00; "
+        "agreed date 2030-01-10 → 2030-02-01; total 120.00 → 156.00."
+    )
     change.refresh_from_db()
     assert change.status == ChangeRequest.Status.APPROVED
 
