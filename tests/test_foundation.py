@@ -142,7 +142,6 @@ def _output(process: subprocess.Popen) -> str:
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_runs_relay_task_through_redis(worker, sales):
     """An event published by a service is relayed by a task that a separate worker process
     takes from Redis and runs against the same database."""
