@@ -1,7 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
     name = "oms.accounts"
     label = "accounts"
     verbose_name = "Users and roles"
+
+    def ready(self) -> None:
+        from oms.accounts.roles import ensure_roles
+
+        # Framework glue: the role groups must exist wherever the schema does.
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="oms.ensure_roles")
