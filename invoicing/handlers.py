@@ -58,3 +58,79 @@ def raise_milestone_invoice(event: OutboxEvent) -> Invoice | None:
         # A business refusal (a final invoice exists, the order is held) will not change on
         # retry; the sign-off stays on the timeline and finance bills it by hand.
         return None
+
+
+def email_invoice(event: OutboxEvent) -> None:
+    """The invoice was sent: email its PDF to the customer's billing contact (else the
+    primary contact) with a signed link to the customer's invoice page, and write the email
+    on the order's timeline. The EmailLog key is the outbox event and the recipient, so one
+    event never sends a second email."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.template.loader import render_to_string
+
+    from customers.models import Contact
+    from invoicing.pdf import invoice_pdf_filename, render_invoice_pdf
+    from oms.automation.models import EmailLog
+    from oms.automation.services import send_email
+    from oms.links.services import invoice_url
+    from orders.models import TimelineEvent
+    from orders.services import record
+
+    invoice = (
+        Invoice.objects.select_related("order", "customer", "credited_invoice")
+        .filter(pk=event.subject_id)
+        .first()
+    )
+    if invoice is None or not invoice.is_issued:
+        return
+    contacts = invoice.customer.contacts.exclude(email="").filter(archived_at__isnull=True)
+    contact = (
+        contacts.filter(role=Contact.Role.BILLING).order_by("id").first()
+        or contacts.order_by("id").first()
+    )
+    if contact is None:
+        return
+    to = contact.email
+    key = f"invoice-email:{event.pk}:{to.lower()}"
+    with transaction.atomic():
+        if EmailLog.objects.filter(key=key).exists():
+            return
+        link = invoice_url(invoice)
+        context = {
+            "invoice": invoice,
+            "order": invoice.order,
+            "customer": invoice.customer,
+            "contact": contact,
+            "link": link,
+            "company": settings.COMPANY,
+        }
+        subject = " ".join(render_to_string("invoicing/email_invoice_subject.txt", context).split())
+        text = render_to_string("invoicing/email_invoice.txt", context)
+        html = render_to_string("invoicing/email_invoice.html", context)
+        filename = invoice_pdf_filename(invoice)
+        pdf = render_invoice_pdf(invoice, link=link)
+        send_email(
+            key=key,
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            order=invoice.order,
+            attachments=[(filename, pdf, "application/pdf")],
+        )
+        actor = get_user_model().objects.filter(pk=event.actor_id).first()
+        record(
+            invoice.order,
+            kind=TimelineEvent.Kind.COMMUNICATION,
+            by=actor,
+            automation="invoice email",
+            message=f"{invoice} emailed to {to}.",
+            subject=subject,
+            body=text,
+            recipients=[to],
+            attachment=filename,
+            invoice_id=invoice.pk,
+            event=event.pk,
+        )

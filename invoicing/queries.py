@@ -111,3 +111,93 @@ def overdue_invoices(today):
         .select_related("order", "customer")
         .order_by("due_date", "id")
     )
+
+
+def draft_review_queue(user):
+    """Draft invoices waiting for finance, oldest delivery first: order, customer, amount,
+    days since delivery (the invoicing lag) and whom to ask (the order's owner)."""
+    from django.db.models import F
+
+    return (
+        Invoice.objects.visible_to(user)
+        .filter(status=Invoice.Status.DRAFT)
+        .exclude(kind=Invoice.Kind.CREDIT_NOTE)
+        .select_related("order", "order__owner", "customer")
+        .annotate(delivered_at=F("order__delivered_at"))
+        .order_by(F("order__delivered_at").asc(nulls_last=True), "created_at", "id")
+    )
+
+
+AGE_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
+AGE_LABELS = {
+    "current": "Current",
+    "d1_30": "1-30 days",
+    "d31_60": "31-60 days",
+    "d61_90": "61-90 days",
+    "d90_plus": "90+ days",
+}
+
+
+def _outstanding_expr():
+    from django.db.models import DecimalField, ExpressionWrapper, F
+
+    return ExpressionWrapper(
+        F("gross_total") - F("amount_paid") - F("amount_credited"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def aged_receivables(today):
+    """Money owing per customer and currency, by days past due: current (not yet due),
+    1-30, 31-60, 61-90 and 90+; one SQL aggregation. Returns (rows, totals per currency)."""
+    from datetime import timedelta
+
+    owing = _outstanding_expr()
+
+    def bucket(**due):
+        return Sum(owing, filter=Q(**due), default=ZERO)
+
+    rows = list(
+        Invoice.objects.receivable()
+        .values("customer_id", "customer__name", "currency")
+        .annotate(
+            current=bucket(due_date__gte=today),
+            d1_30=bucket(due_date__lt=today, due_date__gte=today - timedelta(days=30)),
+            d31_60=bucket(
+                due_date__lt=today - timedelta(days=30), due_date__gte=today - timedelta(days=60)
+            ),
+            d61_90=bucket(
+                due_date__lt=today - timedelta(days=60), due_date__gte=today - timedelta(days=90)
+            ),
+            d90_plus=bucket(due_date__lt=today - timedelta(days=90)),
+            total=Sum(owing, default=ZERO),
+        )
+        .filter(total__gt=0)
+        .order_by("-total", "customer__name")
+    )
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in rows:
+        sums = totals.setdefault(row["currency"], {key: ZERO for key in (*AGE_BUCKETS, "total")})
+        for key in (*AGE_BUCKETS, "total"):
+            sums[key] += row[key]
+    return rows, totals
+
+
+def days_sales_outstanding(today, *, days: int = 90) -> Decimal | None:
+    """DSO: receivables now / invoiced in the last `days` days x `days`, in the base
+    currency mix as stored (one figure; None when nothing was invoiced)."""
+    from datetime import timedelta
+
+    receivable = Invoice.objects.receivable().aggregate(
+        total=Sum(_outstanding_expr(), default=ZERO)
+    )["total"]
+    invoiced = (
+        Invoice.objects.issued()
+        .exclude(kind=Invoice.Kind.CREDIT_NOTE)
+        .exclude(status=Invoice.Status.VOID)
+        .filter(issue_date__gt=today - timedelta(days=days), issue_date__lte=today)
+        .aggregate(total=Sum("gross_total", default=ZERO))["total"]
+    )
+    if not invoiced:
+        return None
+    return (receivable / invoiced * days).quantize(Decimal("0.1"))

@@ -119,6 +119,19 @@ ACCESS: dict[str, Access] = {
     "accounting:sync_retry": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.sync_record.pk}, method="post"),  # noqa: E501
     "accounting:sync_log": row(302, 403, 403, 200, 200, 200),
     "accounting:webhook": row(401, 401, 401, 401, 401, 401, method="post"),
+    # invoicing (finance)
+    "invoicing:drafts": row(302, 403, 403, 200, 200, 200),
+    "invoicing:overdue": row(302, 403, 403, 200, 200, 200),
+    "invoicing:receivables": row(302, 403, 403, 200, 200, 200),
+    "invoicing:detail": row(302, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.draft_invoice.pk}),  # noqa: E501
+    "invoicing:pdf": row(302, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.issued_invoice.pk}),  # noqa: E501
+    "invoicing:edit_lines": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk}, method="post", data={"form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "0", "form-0-description": "Fitting", "form-0-quantity": "1", "form-0-unit_price": "10.00", "form-0-tax_rate": "20"}),  # noqa: E501
+    "invoicing:approve": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk}, method="post"),  # noqa: E501
+    "invoicing:send": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post"),  # noqa: E501
+    "invoicing:record_payment": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"amount": "1.00", "currency": "GBP", "method": "bank_transfer"}),  # noqa: E501
+    "invoicing:credit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Goodwill", "amount": "1.00"}),  # noqa: E501
+    "invoicing:void": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Duplicate"}),  # noqa: E501
+    "invoicing:resolve_dispute": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Credited"}),  # noqa: E501
 }
 # fmt: on
 
@@ -221,6 +234,26 @@ class UrlObjects:
         return SyncRecord.objects.create(
             kind=SyncRecord.Kind.INVOICE, local_id=1, status="failed", last_error="Refused"
         )
+
+    @cached_property
+    def draft_invoice(self):
+        """The draft final invoice of a delivered copy of `order`."""
+        from invoicing.services import draft_invoice_for_order
+        from tests.factories import advance_order, place_order
+
+        manager = self.cast["manager"]
+        order = advance_order(place_order(manager, customer=self.customer), "delivered", by=manager)
+        return draft_invoice_for_order(order, by=manager)
+
+    @cached_property
+    def issued_invoice(self):
+        """An approved final invoice of a delivered copy of `order`."""
+        from invoicing.services import approve_invoice, draft_invoice_for_order
+        from tests.factories import advance_order, place_order
+
+        manager = self.cast["manager"]
+        order = advance_order(place_order(manager, customer=self.customer), "delivered", by=manager)
+        return approve_invoice(draft_invoice_for_order(order, by=manager), by=manager)
 
     @cached_property
     def reset(self) -> dict[str, str]:

@@ -57,7 +57,7 @@ ROUTES: dict[str, list[Handler]] = {
     "invoice.drafted": [*_RULES],
     "invoice.updated": [],
     "invoice.approved": [automation.start_dunning, *_RULES, accounting.push_invoice_to_accounting],
-    "invoice.sent": [automation.start_dunning, *_RULES],
+    "invoice.sent": [invoicing.email_invoice, automation.start_dunning, *_RULES],
     "invoice.credited": [automation.review_dunning, *_RULES, accounting.push_invoice_to_accounting],
     "invoice.voided": [automation.stop_dunning, *_RULES, accounting.push_void_credit_to_accounting],
     "invoice.disputed": [automation.stop_dunning, *_RULES],
