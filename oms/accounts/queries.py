@@ -44,7 +44,7 @@ class Panel:
 
 
 def _order_href(order: Order) -> str | None:
-    return first_url("orders:detail", pk=order.pk)
+    return first_url("orders:detail", number=order.number)
 
 
 def _order_row(order: Order, detail: str, flag: str = "") -> Row:

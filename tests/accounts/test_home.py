@@ -75,6 +75,8 @@ def test_sales_home_lists_my_enquiries_and_quotes_awaiting(client, sales, other_
     panels = {panel.key: panel for panel in response.context["panels"]}
     assert panels["enquiries"].count == 1
     assert panels["quotes-awaiting"].count == 1
+    mine = panels["enquiries"].rows[0]
+    assert mine.href == reverse("orders:detail", kwargs={"number": mine.label.split(" · ")[0]})
 
 
 def test_operations_home_shows_confirmed_queue(client, sales, operations):
