@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/void/", views.invoice_void, name="void"),
     path("<int:pk>/resolve-dispute/", views.invoice_resolve_dispute, name="resolve_dispute"),
     path("<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
+    path("query/<str:token>/", views.invoice_public_query, name="public_query"),
 ]

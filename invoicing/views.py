@@ -7,10 +7,11 @@ partial. Only finance (and managers) reach these pages; others get 403.
 import csv
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +21,8 @@ from invoicing.forms import CreditNoteForm, InvoiceLineFormSet, PaymentForm, Rea
 from invoicing.models import Invoice
 from invoicing.pdf import invoice_pdf_filename, render_invoice_pdf
 from oms.accounts.roles import Role, has_role
+from oms.links.models import CustomerLink
+from oms.links.views import public_link_view
 from orders.services import OrderChanged
 
 
@@ -274,4 +277,26 @@ def invoice_receivables(request: HttpRequest) -> HttpResponse:
             "dso": queries.days_sales_outstanding(today),
             "today": today,
         },
+    )
+
+
+@require_POST
+@public_link_view(CustomerLink.Purpose.INVOICE)
+def invoice_public_query(request: HttpRequest, link: CustomerLink) -> HttpResponse:
+    """The customer queries the invoice from its signed link: a dispute opens, reminders
+    pause, and finance sees it on the invoice and the order's timeline."""
+    invoice = Invoice.objects.filter(pk=link.target_id).first()
+    if invoice is None or link.target_type != "invoicing.invoice" or not invoice.is_issued:
+        raise Http404("No such invoice.")
+    text = (request.POST.get("reason") or "").strip()[:2000]
+    try:
+        services.dispute_invoice(invoice, by=None, reason=f"Customer query: {text}" if text else "")
+    except ValidationError as error:
+        notice = _messages(error)
+    else:
+        notice = "Thank you: we have your query and will come back to you."
+    return render(
+        request,
+        "invoicing/invoice_query_received.html",
+        {"invoice": invoice, "notice": notice, "company": settings.COMPANY},
     )

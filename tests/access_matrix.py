@@ -131,6 +131,7 @@ ACCESS: dict[str, Access] = {
     "invoicing:record_payment": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"amount": "1.00", "currency": "GBP", "method": "bank_transfer"}),  # noqa: E501
     "invoicing:credit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Goodwill", "amount": "1.00"}),  # noqa: E501
     "invoicing:void": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Duplicate"}),  # noqa: E501
+    "invoicing:public_query": row(200, 200, 200, 200, 200, 200, kwargs=lambda o: {"token": o.invoice_token}, method="post", data={"reason": "Wrong quantity"}),  # noqa: E501
     "invoicing:resolve_dispute": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Credited"}),  # noqa: E501
 }
 # fmt: on
@@ -244,6 +245,13 @@ class UrlObjects:
         manager = self.cast["manager"]
         order = advance_order(place_order(manager, customer=self.customer), "delivered", by=manager)
         return draft_invoice_for_order(order, by=manager)
+
+    @cached_property
+    def invoice_token(self) -> str:
+        """A signed customer link to `issued_invoice`."""
+        from oms.links.services import issue_link
+
+        return issue_link(self.issued_invoice, purpose="invoice").token
 
     @cached_property
     def issued_invoice(self):

@@ -167,3 +167,32 @@ def test_detail_pins_queries(client, finance, issued, django_assert_max_num_quer
     with django_assert_max_num_queries(15):
         response = client.get(reverse("invoicing:detail", args=[issued.pk]))
     assert issued.number in response.content.decode()
+
+
+def test_order_page_shows_billing_summary(client, finance, issued):
+    services.record_payment(issued, by=finance, amount=Decimal("20.00"))
+    client.force_login(finance)
+    response = client.get(reverse("orders:detail", args=[issued.order.number]))
+    page = response.content.decode()
+    assert 'id="order-billing"' in page
+    assert "<dt>Paid</dt><dd>GBP 20.00</dd>" in page
+    assert "<dt>Outstanding</dt><dd>GBP 100.00</dd>" in page
+
+
+def test_customer_query_through_link_opens_dispute(client, issued):
+    from oms.links.services import issue_link
+
+    token = issue_link(issued, purpose="invoice").token
+    response = client.post(
+        reverse("invoicing:public_query", args=[token]), {"reason": "Two units, not three"}
+    )
+    assert response.status_code == 200
+    issued.refresh_from_db()
+    assert issued.disputed
+    assert issued.dispute_reason == "Customer query: Two units, not three"
+    assert OutboxEvent.objects.filter(kind="invoice.disputed", subject_id=issued.pk).exists()
+
+
+def test_customer_query_with_tampered_token_is_404(client, issued):
+    response = client.post(reverse("invoicing:public_query", args=["nope"]), {"reason": "x"})
+    assert response.status_code == 404
