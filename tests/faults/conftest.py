@@ -2,6 +2,7 @@
 worker (with embedded beat) pointed at it and at the pytest database."""
 
 import contextlib
+import importlib
 import os
 import signal
 import socket
@@ -164,6 +165,17 @@ class Worker:
 
 
 @pytest.fixture
+def reference_data(transactional_db):
+    """Roles and the shipped rules, as the migrations left them; other transactional tests
+    flush every table, so they are put back (not deserialised, which clashes with the
+    content types Django recreates after a flush)."""
+    from django.apps import apps
+
+    importlib.import_module("oms.accounts.migrations.0002_roles").create_roles(apps, None)
+    importlib.import_module("oms.automation.migrations.0002_default_rules").add_rules(apps, None)
+
+
+@pytest.fixture
 def redis_server(tmp_path):
     server = RedisServer(tmp_path)
     server.start()
@@ -189,7 +201,7 @@ def _switch(url: str) -> None:
 
 
 @pytest.fixture
-def worker(broker, tmp_path, transactional_db):
+def worker(broker, tmp_path, reference_data):
     """worker() starts one; it stops before the test database is flushed."""
     started: list[Worker] = []
 

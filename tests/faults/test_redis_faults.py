@@ -22,7 +22,13 @@ from orders.services import confirm_order
 from tests.factories import ContactFactory, place_order
 from tests.faults.conftest import wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _roles_and_rules(reference_data):
+    """Every test here runs with the roles and rules the migrations ship."""
+
 
 OPS_RULE = "Order confirmed: tell operations"
 

@@ -8,7 +8,7 @@ from oms.automation.models import Notification
 from oms.outbox.models import OutboxEvent
 from orders.services import confirm_order
 from tests.factories import place_order
-from tests.faults.conftest import Worker, wait_for
+from tests.faults.conftest import Worker, reference_data, wait_for  # noqa: F401
 
 
 class _MakeTestBroker:
@@ -17,7 +17,8 @@ class _MakeTestBroker:
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("reference_data")
 def test_confirmation_travels_through_redis_to_a_worker(tmp_path, sales, manager, operations):
     worker = Worker(_MakeTestBroker(), tmp_path)
     worker.start(concurrency=1)
