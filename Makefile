@@ -29,7 +29,7 @@ install: $(STAMP)
 
 migrate: export DEBUG ?= 1
 migrate: $(STAMP)
-	mkdir -p var/celery/queue var/celery/processed var/media
+	mkdir -p var/celery/queue var/celery/processed var/celery/control var/media
 	$(PY) manage.py migrate --noinput
 
 demo: export DEBUG ?= 1
