@@ -955,3 +955,42 @@ def set_promise_to_pay(invoice: Invoice, *, by, date: Date) -> Invoice:
         )
         publish("invoice.promise_recorded", subject=invoice, actor=by, date=str(date))
     return invoice
+
+
+def record_split_payment(
+    customer,
+    *,
+    by,
+    allocations: dict[int, Decimal],
+    date: Date | None = None,
+    method: str = Payment.Method.BANK_TRANSFER,
+    reference: str = "",
+) -> list[Payment]:
+    """One receipt from a customer spread across several of their open invoices
+    ({invoice id: gross amount}). All or nothing: an amount over an invoice's outstanding,
+    another customer's invoice or a second currency records nothing. Orders are locked in
+    id order (through record_payment), so two receipts never deadlock."""
+    _ensure_finance(by, "record payments")
+    if not allocations:
+        raise ValidationError("Allocate the payment to at least one invoice.")
+    invoices = list(Invoice.objects.filter(pk__in=list(allocations)).order_by("order_id", "id"))
+    if len(invoices) != len(allocations):
+        raise ValidationError("One of the invoices does not exist.")
+    if any(invoice.customer_id != customer.pk for invoice in invoices):
+        raise ValidationError(f"Every invoice must belong to {customer}.")
+    if len({invoice.currency for invoice in invoices}) > 1:
+        raise ValidationError("A payment is in one currency; these invoices are in several.")
+    payments = []
+    with transaction.atomic():
+        for invoice in invoices:
+            payments.append(
+                record_payment(
+                    invoice,
+                    by=by,
+                    amount=allocations[invoice.pk],
+                    date=date,
+                    method=method,
+                    reference=reference,
+                )
+            )
+    return payments
