@@ -11,6 +11,8 @@ export WEB_PORT
 # `make test` runs against real PostgreSQL and Redis on this machine unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oms
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# pytest exits 5 when a selection holds no test (PYTEST_ARGS naming only one kind).
+NONE_IS_FINE = || [ $$? -eq 5 ]
 TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
   REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
   DEBUG=0 SECRET_KEY=test-only-secret SECURE_SSL_REDIRECT=0 EMAIL_URL=consolemail://
@@ -48,10 +50,11 @@ run: demo
 	@echo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
-# The whole suite on PostgreSQL and Redis. Browser and worker tests start processes of their
-# own (Chromium, a Celery worker), so the suite runs in one process, in order.
+# The whole suite on PostgreSQL and Redis. Two processes share the ordinary tests; tests that run real Celery workers and their own
+# Redis servers follow on their own, since they time real restarts and kills.
 test: $(STAMP)
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup -m "not worker" $(PYTEST_ARGS) $(NONE_IS_FINE)
+	$(TEST_ENV) $(BIN)/pytest -m worker $(PYTEST_ARGS) $(NONE_IS_FINE)
 
 # Everything except the browser and real-worker tests, for a quick loop while editing.
 test-fast: $(STAMP)

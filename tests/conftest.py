@@ -8,6 +8,13 @@ from oms.accounts.roles import Role
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_collection_modifyitems(items):
+    """The Xero tests share one rate limiter in Redis; they run in one xdist worker."""
+    for item in items:
+        if item.path.parent.name == "xero":
+            item.add_marker(pytest.mark.xdist_group("xero"))
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Tests read static files from the source tree; production serves a hashed manifest."""
