@@ -11,6 +11,7 @@ from invoicing import handlers as invoicing
 from invoicing.accounting import handlers as accounting
 from oms.automation import handlers as automation
 from oms.outbox.models import OutboxEvent
+from orders import handlers as orders
 from quotes import handlers as quotes
 
 Handler = Callable[[OutboxEvent], object]
@@ -27,7 +28,7 @@ ROUTES: dict[str, list[Handler]] = {
     "order.visit_scheduled": [],
     "milestone.signed_off": [invoicing.raise_milestone_invoice],
     "change_request.created": [],
-    "change_request.sent": [*_RULES],
+    "change_request.sent": [orders.email_change_request, *_RULES],
     "change_request.approved": [*_RULES],
     "change_request.rejected": [*_RULES],
     "order.lines_changed": [],

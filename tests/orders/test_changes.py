@@ -248,3 +248,36 @@ def test_staff_approve_from_the_order_page(client, manager, operations):
     order.refresh_from_db()
     assert order.agreed_date == date(2030, 3, 8)
     assert order.status == Order.Status.CONFIRMED
+
+
+def test_sending_emails_the_customer_an_approval_link_once(mailoutbox, manager, operations):
+    from oms.outbox.models import OutboxEvent
+    from oms.outbox.runner import drain
+    from orders.handlers import email_change_request
+    from tests.factories import ContactFactory
+
+    order = _confirmed(manager)
+    contact = ContactFactory(customer=order.customer, email="pat@buyer.example")
+    change = services.create_change_request(
+        order, by=operations, reason="Install a week later", agreed_date=date(2030, 3, 8)
+    )
+    services.send_change_request(change, by=operations)
+    drain()
+    event = OutboxEvent.objects.get(kind="change_request.sent")
+    email_change_request(event)  # delivered twice: still one email
+
+    sent = [m for m in mailoutbox if m.subject.startswith("Please approve a change")]
+    assert len(sent) == 1 and sent[0].to == [contact.email]
+    assert "Install a week later" in sent[0].body
+    path = "/" + sent[0].body.split("://", 1)[1].split("/", 1)[1].split()[0]
+    assert client_get_ok(path)
+    logged = order.timeline.filter(
+        kind=TimelineEvent.Kind.COMMUNICATION, automation="change request email"
+    )
+    assert logged.count() == 1 and logged.get().details["recipients"] == [contact.email]
+
+
+def client_get_ok(path: str) -> bool:
+    from django.test import Client
+
+    return Client().get(path).status_code == 200
