@@ -99,6 +99,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "invoice": invoice,
             "lines": lines,
             "payments": list(invoice.payments.all()),
+            # Finance approves against the evidence that the work was delivered.
+            "proofs": list(invoice.order.proofs.select_related("delivered_by")),
             "formset": formset,
             "payment_form": PaymentForm(invoice=invoice),
             "credit_form": CreditNoteForm(),

@@ -313,3 +313,23 @@ def test_proof_of_delivery_shows_on_the_customers_tracking_page(client, manager,
     html = client.get(reverse("orders:track", args=[token])).content.decode()
     assert "received by Dana Customer" in html
     assert "Signed by Dana Customer; 1 photo(s)" in html
+
+
+def test_proof_of_delivery_shows_on_the_invoice_finance_reviews(
+    client, manager, operations, finance
+):
+    from invoicing.models import Invoice
+
+    order = _field_job(manager, "in_progress")
+    services.record_proof_of_delivery(
+        order, by=operations, signer_name="Dana Customer", signature=_png((300, 100))
+    )
+    from oms.outbox.runner import drain
+
+    drain()  # order.delivered drafts the invoice
+    invoice = Invoice.objects.get(order=order)
+    client.force_login(finance)
+    html = client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+    assert "received by <strong>Dana Customer</strong>" in html
+    signature = order.proofs.get().signature_id
+    assert reverse("orders:attachment", args=[order.number, signature]) in html
