@@ -12,7 +12,17 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from orders import services
-from orders.models import Order, OrderLine, Product, TimelineEvent
+from orders.models import (
+    ChangeRequest,
+    FieldVisit,
+    Milestone,
+    Order,
+    OrderAttachment,
+    OrderLine,
+    Product,
+    ProofOfDelivery,
+    TimelineEvent,
+)
 
 
 class OrderActionForm(ActionForm):
@@ -406,3 +416,49 @@ class TimelineEventAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         return {}
+
+
+class FulfilmentRecordAdmin(admin.ModelAdmin):
+    """Fulfilment records change only through the operations pages and their services
+    (proofs, visits, milestones, change requests, files); the admin shows them."""
+
+    list_select_related = ("order",)
+    search_fields = ("order__number",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProofOfDelivery)
+class ProofOfDeliveryAdmin(FulfilmentRecordAdmin):
+    list_display = ("order", "delivered_at", "signer_name", "delivered_by")
+
+
+@admin.register(FieldVisit)
+class FieldVisitAdmin(FulfilmentRecordAdmin):
+    list_display = ("order", "__str__")
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(FulfilmentRecordAdmin):
+    list_display = ("order", "description", "amount", "percent")
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(FulfilmentRecordAdmin):
+    list_display = ("order", "status", "created_at", "decided_at")
+    list_filter = ("status",)
+
+
+@admin.register(OrderAttachment)
+class OrderAttachmentAdmin(FulfilmentRecordAdmin):
+    list_display = ("order", "kind", "original_name")

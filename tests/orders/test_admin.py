@@ -225,3 +225,12 @@ def test_customer_archive_action(admin_client):
 def test_admin_pages_load(admin_client, sales, url):
     send_new_quote(place_order(sales), sales)
     assert admin_client.get(reverse(url)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "model", ["proofofdelivery", "fieldvisit", "milestone", "changerequest", "orderattachment"]
+)
+def test_fulfilment_records_are_listed_read_only(admin_client, model):
+    listing = admin_client.get(f"/admin/orders/{model}/")
+    assert listing.status_code == 200
+    assert admin_client.get(f"/admin/orders/{model}/add/").status_code == 403
