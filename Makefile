@@ -50,15 +50,16 @@ run: demo
 	@echo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
-# The whole suite on PostgreSQL and Redis. Two processes share the ordinary tests; tests that run real Celery workers and their own
-# Redis servers follow on their own, since they time real restarts and kills.
+# The whole suite on PostgreSQL and Redis. Two processes share the ordinary tests; tests
+# that run real Celery workers and their own Redis servers, or that measure real time under
+# concurrency, follow on their own.
 test: $(STAMP)
-	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup -m "not worker" $(PYTEST_ARGS) $(NONE_IS_FINE)
-	$(TEST_ENV) $(BIN)/pytest -m worker $(PYTEST_ARGS) $(NONE_IS_FINE)
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup -m "not worker and not serial" $(PYTEST_ARGS) $(NONE_IS_FINE)
+	$(TEST_ENV) $(BIN)/pytest -m "worker or serial" $(PYTEST_ARGS) $(NONE_IS_FINE)
 
 # Everything except the browser and real-worker tests, for a quick loop while editing.
 test-fast: $(STAMP)
-	$(TEST_ENV) $(BIN)/pytest -m "not browser and not worker" $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -m "not browser and not worker and not serial" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

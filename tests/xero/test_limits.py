@@ -23,6 +23,7 @@ def most_in_any_window(starts: list[float], window: float) -> int:
     return most
 
 
+@pytest.mark.serial
 @pytest.mark.django_db(transaction=True)
 def test_draining_500_queued_syncs_stays_within_60_a_window_and_5_in_flight(
     connected, xero, settings
