@@ -37,6 +37,7 @@ ACCESS: dict[str, Access] = {
     # accounts
     "accounts:home": row(302, 200, 200, 200, 200, 200),
     "accounts:health": row(200, 200, 200, 200, 200, 200),
+    "accounts:preferences": row(302, 200, 200, 200, 200, 200),
     "accounts:login": row(200, 302, 302, 302, 302, 302),
     "accounts:logout": row(302, 302, 302, 302, 302, 302, method="post"),
     "accounts:password_reset": row(200, 200, 200, 200, 200, 200),
