@@ -534,6 +534,9 @@ def stop_reason(rule: Rule, subject: models.Model | None, order) -> str:
             return f"the quote was {subject.status}"
         if subject.status == "draft":
             return "the quote is not sent"
+        if order.status not in ("enquiry", "quoted"):
+            # Confirmed without this quote (by phone, say): nobody should chase an answer.
+            return f"the order is already {order.get_status_display().lower()}"
     if label == INVOICE:
         if Stop.INVOICE_VOID in stops and subject.status == "void":
             return "the invoice was voided"

@@ -9,7 +9,7 @@ from oms.automation import queries
 from oms.automation.models import EmailLog, Notification, QueueFlag, Rule, ScheduledAction
 from oms.automation.services import save_rule, send_due
 from orders.models import Order, TimelineEvent
-from orders.services import lose_order
+from orders.services import confirm_order, lose_order
 from quotes import services as quotes
 from tests.automation.conftest import at
 from tests.factories import send_new_quote
@@ -131,6 +131,13 @@ def test_decline_stops_the_sequence(sent_quote, run_outbox):
         quotes.decline_quote(sent_quote, reason="Too dear")
         run_outbox()
     assert _sweep(SENT + timedelta(days=20)) == 0
+
+
+def test_confirming_the_order_without_the_quote_stops_the_sequence(sent_quote, sales):
+    with time_machine.travel(SENT + timedelta(days=1), tick=False):
+        confirm_order(Order.objects.get(pk=sent_quote.order_id), by=sales)
+    assert _sweep(SENT + timedelta(days=20)) == 0
+    assert _followup_emails(sent_quote) == []
 
 
 def test_lost_order_stops_the_sequence(sent_quote, sales, run_outbox):
