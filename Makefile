@@ -51,8 +51,8 @@ run: demo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
 # The whole suite on PostgreSQL and Redis. Two processes share the ordinary tests; tests
-# that run real Celery workers and their own Redis servers, or that measure real time under
-# concurrency, follow on their own.
+# that run real Celery workers and their own Redis servers, measure real time under
+# concurrency or count messages on the shared Redis queue follow on their own.
 test: $(STAMP)
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup -m "not worker and not serial" $(PYTEST_ARGS) $(NONE_IS_FINE)
 	$(TEST_ENV) $(BIN)/pytest -m "worker or serial" $(PYTEST_ARGS) $(NONE_IS_FINE)

@@ -70,6 +70,7 @@ def test_publish_outside_a_transaction_is_refused(sales):
         connection.in_atomic_block = was
 
 
+@pytest.mark.serial  # counts messages on the shared Redis queue
 def test_relay_hands_each_handler_to_the_broker_and_marks_dispatched(confirmed, broker_queue):
     handled = [e for e in OutboxEvent.objects.all() if routes.handlers_for(e.kind)]
     sent = relay_pending()
@@ -83,6 +84,7 @@ def test_relay_hands_each_handler_to_the_broker_and_marks_dispatched(confirmed, 
     assert broker_queue.llen("celery") == expected
 
 
+@pytest.mark.serial  # counts messages on the shared Redis queue
 def test_relay_does_not_resend_a_fresh_dispatch(confirmed, broker_queue):
     relay_pending()
     queued = broker_queue.llen("celery")
@@ -90,6 +92,7 @@ def test_relay_does_not_resend_a_fresh_dispatch(confirmed, broker_queue):
     assert broker_queue.llen("celery") == queued
 
 
+@pytest.mark.serial  # counts messages on the shared Redis queue
 def test_relay_resends_a_dispatch_left_unfinished(confirmed, broker_queue):
     """The broker forgot the messages (a Redis restart): the database remembers."""
     relay_pending()
@@ -101,6 +104,7 @@ def test_relay_resends_a_dispatch_left_unfinished(confirmed, broker_queue):
     assert broker_queue.llen("celery") >= 1
 
 
+@pytest.mark.serial  # counts messages on the shared Redis queue
 def test_relay_settles_events_whose_handlers_all_finished(confirmed, broker_queue):
     drain()
     event = _event()
@@ -108,6 +112,7 @@ def test_relay_settles_events_whose_handlers_all_finished(confirmed, broker_queu
     assert relay_pending() == 0
 
 
+@pytest.mark.serial  # counts messages on the shared Redis queue
 def test_events_nobody_handles_are_settled_without_a_message(sales, broker_queue):
     place_order(sales)  # order.created and order.lines_changed have no handlers
     relay_pending()
