@@ -14,7 +14,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -572,9 +571,6 @@ def _respond(request, link, form_class, answer):
     return response
 
 
-# The signed link is the customer's only credential, and a forger would need it to post:
-# CSRF tokens add nothing here, and the public pages send no Origin (no-referrer policy).
-@csrf_exempt
 @require_POST
 @explain_bad_link
 @public_link_view("quote")
@@ -590,7 +586,6 @@ def quote_public_accept(request, link):
     )
 
 
-@csrf_exempt
 @require_POST
 @explain_bad_link
 @public_link_view("quote")

@@ -42,7 +42,9 @@ def public_link_view(purpose: str) -> Callable:
                 return link_expired(request, exc.link)
             response = view(request, link, *args, **kwargs)
             response["X-Robots-Tag"] = "noindex, nofollow"
-            response["Referrer-Policy"] = "no-referrer"
+            # The token is in the URL: never sent to another site, while same-origin form
+            # posts keep their Origin header so Django's CSRF check can pass them.
+            response["Referrer-Policy"] = "same-origin"
             response["Cache-Control"] = "private, no-store"
             return response
 
