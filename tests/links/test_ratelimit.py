@@ -4,6 +4,9 @@ from django.test import RequestFactory
 
 from oms.links.ratelimit import is_rate_limited
 
+# These count requests in the shared Redis cache (and clear it): run after the parallel pass.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 def limited(settings):

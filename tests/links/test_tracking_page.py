@@ -144,6 +144,7 @@ def test_tracking_token_does_not_open_an_invoice_page(client, invoiced):
     assert client.get(url).status_code == 404
 
 
+@pytest.mark.serial  # counts in, and clears, the shared Redis cache
 def test_public_pages_are_rate_limited_per_ip(client, delivered, settings):
     settings.PUBLIC_RATE_LIMIT = 2
     cache.clear()
