@@ -9,5 +9,10 @@ urlpatterns = [
     path("invoices/", include("invoicing.urls")),
     path("xero/", include("invoicing.accounting.urls")),
     path("automation/", include("oms.automation.urls")),
+    path("bank/", include("invoicing.banking.urls")),
+    path("api/v1/", include("oms.api.urls")),
+    path("webhooks/", include("oms.webhooks.urls")),
+    path("imports/", include("oms.imports.urls")),
+    path("audit/", include("oms.audit.urls")),
     path("", include("oms.accounts.urls")),
 ]
