@@ -650,14 +650,20 @@ def _note_failure(row_id: int, error: Exception, now: datetime) -> None:
 
 
 def expire_due_quotes(*, today=None) -> int:
-    """Expire every sent quote whose valid-until date has passed; owners hear through
-    quote.expired. Safe to run as often as wanted: an expired quote is no longer sent."""
+    """Expire every sent quote whose valid-until date has passed while its order still
+    waits on it; owners hear through quote.expired. An order confirmed without its quote has
+    moved on, so its quote is left alone. Safe to run as often as wanted: an expired quote
+    is no longer sent."""
+    from orders.models import Order
     from quotes.models import Quote
     from quotes.services import expire_quote
 
     today = today or timezone.localdate()
     expired = 0
-    for quote in Quote.objects.filter(status=Quote.Status.SENT, valid_until__lt=today):
+    due = Quote.objects.filter(
+        status=Quote.Status.SENT, valid_until__lt=today, order__status=Order.Status.QUOTED
+    )
+    for quote in due:
         try:
             expire_quote(quote)
         except ValidationError:

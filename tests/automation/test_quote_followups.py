@@ -189,6 +189,19 @@ def test_expiry_stops_the_sequence_and_tells_the_owner(order_for, sales, run_out
     assert _sweep(SENT + timedelta(days=20)) == 0
 
 
+def test_expiry_leaves_the_quote_of_an_order_confirmed_without_it(order_for, sales):
+    from oms.automation.services import expire_due_quotes
+
+    with time_machine.travel(SENT, tick=False):
+        quote = send_new_quote(order_for("enquiry"), sales, valid_until=SENT.date() + timedelta(5))
+        confirm_order(Order.objects.get(pk=quote.order_id), by=sales)
+    with time_machine.travel(SENT + timedelta(days=6), tick=False):
+        assert expire_due_quotes() == 0
+    quote.refresh_from_db()
+    assert quote.status == "sent"
+    assert not TimelineEvent.objects.filter(order_id=quote.order_id, automation="quote expiry")
+
+
 def test_manager_changes_days_and_pending_steps_move(sent_quote, manager):
     rule = Rule.objects.get(name="Quote day 3: check-in email")
     rule.offset_days = 5
