@@ -271,6 +271,10 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=20)
     net_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     tax_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    bills_time = models.BooleanField(
+        default=False,
+        help_text="Bills a time entry: charged on top of the order total, never netted off.",
+    )
 
     objects = InvoiceLineQuerySet.as_manager()
 
@@ -323,6 +327,14 @@ class Payment(models.Model):
         related_name="+",
     )
     external_id = models.CharField(max_length=64, blank=True, db_index=True)
+    receipt = models.ForeignKey(
+        "Receipt",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        help_text="The customer receipt this payment is a share of.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = PaymentQuerySet.as_manager()
@@ -343,3 +355,160 @@ class Payment(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Payments are never deleted.")
+
+
+class FactQuerySet(models.QuerySet):
+    """Rows that record money that moved: written once by the services, never changed."""
+
+    def update(self, **kwargs):
+        raise TypeError("These records are facts; they are never changed.")
+
+    def delete(self):
+        raise ValidationError("These records are never deleted.")
+
+
+class Receipt(models.Model):
+    """One sum of money received from a customer, spread over their invoices; whatever
+    exceeds them becomes customer credit."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="receipts")
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    date = models.DateField(default=timezone.localdate)
+    method = models.CharField(
+        max_length=16, choices=Payment.Method.choices, default=Payment.Method.BANK_TRANSFER
+    )
+    reference = models.CharField(max_length=128, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Receipt of {self.currency} {self.amount} on {self.date}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Receipts are never deleted.")
+
+
+class CustomerCreditQuerySet(FactQuerySet):
+    def balance(self, customer, currency: str) -> Decimal:
+        total = self.filter(customer=customer, currency=currency).aggregate(
+            total=models.Sum("amount")
+        )["total"]
+        return total or Decimal("0.00")
+
+    def balances(self, customer) -> dict[str, Decimal]:
+        """{currency: balance} for every currency the customer holds credit in."""
+        rows = (
+            self.filter(customer=customer)
+            .values("currency")
+            .annotate(total=models.Sum("amount"))
+            .order_by("currency")
+        )
+        return {row["currency"]: row["total"] for row in rows if row["total"]}
+
+
+class CustomerCredit(models.Model):
+    """One entry in a customer's credit ledger. Money received beyond their invoices adds
+    (positive); credit used to settle an invoice takes away (negative). The balance is
+    always the sum of the entries, so it cannot drift from its history."""
+
+    class Kind(models.TextChoices):
+        OVERPAYMENT = "overpayment", "Overpayment received"
+        APPLIED = "applied", "Applied to an invoice"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credits")
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    receipt = models.ForeignKey(
+        Receipt, null=True, blank=True, on_delete=models.PROTECT, related_name="credits"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_applied"
+    )
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entry"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CustomerCreditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="overpayment") & Q(amount__gt=0) & Q(receipt__isnull=False))
+                | (Q(kind="applied") & Q(amount__lt=0) & Q(payment__isnull=False)),
+                name="customer_credit_entry_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.currency} {self.amount}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Credit entries are never deleted.")
+
+
+class TimeEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(order__in=Order.objects.visible_to(user))
+
+    def unbilled(self):
+        return self.filter(invoice_line__isnull=True)
+
+    def delete(self):
+        raise ValidationError("Time entries are never deleted.")
+
+
+class TimeEntry(models.Model):
+    """Hours someone worked on an order, charged at a rate on top of the order's lines.
+    Billed exactly once: `invoice_line` marks the line it went into."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="time_entries")
+    person = models.CharField(max_length=200)
+    date = models.DateField(default=timezone.localdate)
+    hours = models.DecimalField(max_digits=7, decimal_places=2)
+    rate = models.DecimalField(max_digits=12, decimal_places=2)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("20"))
+    description = models.CharField(max_length=500)
+    invoice_line = models.ForeignKey(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TimeEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name_plural = "time entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="time_entry_hours_gt_0"),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="time_entry_rate_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}, {self.hours} h on {self.date}"
+
+    @property
+    def net_amount(self) -> Decimal:
+        return money.to_money(self.hours * self.rate)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Time entries are never deleted.")

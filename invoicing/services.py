@@ -25,7 +25,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from invoicing.models import Invoice, InvoiceLine, Payment
+from customers.models import Customer
+from invoicing.models import (
+    CustomerCredit,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Receipt,
+    TimeEntry,
+)
 from oms import money
 from oms.accounts.roles import Role, has_role
 from oms.numbering.models import allocate_number
@@ -227,10 +235,16 @@ def _counted(order: Order) -> tuple[list[Invoice], list[Invoice]]:
     return invoices, credits
 
 
+def _time_gross(invoice: Invoice) -> Decimal:
+    """What an invoice charges for time entries, gross: billed on top of the order total."""
+    return sum((line.gross_amount for line in invoice.lines.all() if line.bills_time), ZERO)
+
+
 def billed_gross(order: Order) -> Decimal:
-    """Approved invoices less credit notes, gross."""
+    """Approved invoices less credit notes, gross, counting only the order's own lines
+    (time billed on top of them is not part of the order total)."""
     invoices, credits = _counted(order)
-    return sum((i.gross_total for i in invoices), ZERO) - sum(
+    return sum((i.gross_total - _time_gross(i) for i in invoices), ZERO) - sum(
         (c.gross_total for c in credits), ZERO
     )
 
@@ -307,7 +321,8 @@ def _refresh_deductions(invoice: Invoice, order: Order) -> None:
     for earlier in invoices:
         if earlier.pk == invoice.pk:
             continue
-        groups = _by_rate(earlier.lines.all())
+        # Time billed earlier was extra to the order total, so it is not netted off.
+        groups = _by_rate(line for line in earlier.lines.all() if not line.bills_time)
         for credit in credited[earlier.pk]:
             for rate, amounts in _by_rate(credit.lines.all()).items():
                 groups.setdefault(rate, _Amounts())
@@ -385,6 +400,7 @@ def draft_invoice_for_order(order: Order, *, by=None, automation: str = "") -> I
                 discount_percent=line.discount_percent,
                 tax_rate=line.tax_rate,
             )
+        _bill_time_entries(invoice, order)
         _refresh_deductions(invoice, order)
         _recompute_totals(invoice)
         if invoice.gross_total < ZERO:
@@ -458,10 +474,11 @@ def _draft_staged(
         _recompute_totals(invoice)
         pending = sum(
             (
-                i.gross_total
+                i.gross_total - _time_gross(i)
                 for i in Invoice.objects.filter(order=order, status=Invoice.Status.DRAFT)
                 .exclude(pk=invoice.pk)
                 .exclude(kind=Invoice.Kind.CREDIT_NOTE)
+                .prefetch_related("lines")
             ),
             ZERO,
         )
@@ -470,6 +487,8 @@ def _draft_staged(
                 f"Order {order.number} would be billed more than its total of "
                 f"{order.currency} {order.gross_total}."
             )
+        _bill_time_entries(invoice, order)
+        _recompute_totals(invoice)
         invoice.save()
         _record(
             order,
@@ -533,7 +552,8 @@ def update_draft_invoice_lines(invoice: Invoice, lines: list[dict], *, by) -> In
         cleaned = [_clean_line(data) for data in lines]
         if not cleaned:
             raise ValidationError("An invoice needs at least one line.")
-        for line in invoice.lines.all():
+        # Time lines stay (each is tied to its entry); the rest are replaced.
+        for line in invoice.lines.filter(bills_time=False):
             line.delete()
         for position, data in enumerate(cleaned, start=1):
             _add_line(invoice, position, **data)
@@ -555,6 +575,104 @@ def update_draft_invoice_lines(invoice: Invoice, lines: list[dict], *, by) -> In
     return invoice
 
 
+def _edit_draft(invoice: Invoice, *, by, change, describe) -> Invoice:
+    """Under the order and invoice locks: apply `change` to a draft's lines, refresh the
+    final's deductions and the totals, and put the edit on the timeline."""
+    _ensure_finance(by, "edit invoices")
+    with transaction.atomic():
+        order, invoice = _lock(invoice)
+        _ensure_not_held(order, "be invoiced")
+        if invoice.status != Invoice.Status.DRAFT:
+            raise ValidationError(f"{invoice} is issued; correct it with a credit note.")
+        if invoice.is_credit_note:
+            raise ValidationError("Credit notes are not edited.")
+        what = change(invoice)
+        if not invoice.lines.exists():
+            raise ValidationError("An invoice needs at least one line.")
+        if invoice.kind == Invoice.Kind.FINAL:
+            _refresh_deductions(invoice, order)
+        _recompute_totals(invoice)
+        if invoice.gross_total < ZERO:
+            raise ValidationError("An invoice cannot total less than zero; raise a credit note.")
+        invoice.save()
+        _record(
+            order,
+            invoice,
+            by=by,
+            automation="",
+            message=f"{describe(what)}; draft now {invoice.currency} {invoice.gross_total}.",
+            gross=str(invoice.gross_total),
+        )
+        publish("invoice.updated", subject=invoice, actor=by)
+    return invoice
+
+
+def _editable_line(invoice: Invoice, line_id: int) -> InvoiceLine:
+    line = invoice.lines.filter(pk=line_id).first()
+    if line is None:
+        raise ValidationError("That line is not on this invoice.")
+    if line.deducted_invoice_id or line.bills_time:
+        raise ValidationError(
+            "Deductions of earlier invoices and billed time are kept as they are."
+        )
+    return line
+
+
+def update_draft_invoice_line(invoice: Invoice, line_id: int, data: dict, *, by) -> Invoice:
+    """Change one line of a draft (description, quantity, price, discount, rate).
+    Publishes invoice.updated."""
+    cleaned = _clean_line(data)
+
+    def change(invoice: Invoice) -> tuple[str, str]:
+        line = _editable_line(invoice, line_id)
+        before = f"{line.description} {line.quantity.normalize():f} at {line.unit_price}"
+        for field in ("description", "quantity", "unit_price", "discount_percent", "tax_rate"):
+            setattr(line, field, cleaned[field])
+        line.compute_amounts()
+        line.save()
+        return before, f"{line.description} {line.quantity.normalize():f} at {line.unit_price}"
+
+    return _edit_draft(
+        invoice,
+        by=by,
+        change=change,
+        describe=lambda what: f"Draft line “{what[0]}” changed to “{what[1]}”",
+    )
+
+
+def add_draft_invoice_line(invoice: Invoice, data: dict, *, by) -> Invoice:
+    """Add a line to a draft, after its other charges. Publishes invoice.updated."""
+    cleaned = _clean_line(data)
+
+    def change(invoice: Invoice) -> str:
+        last = (
+            invoice.lines.filter(deducted_invoice__isnull=True, bills_time=False)
+            .order_by("-position")
+            .first()
+        )
+        _add_line(invoice, (last.position if last else 0) + 1, **cleaned)
+        return cleaned["description"]
+
+    return _edit_draft(
+        invoice, by=by, change=change, describe=lambda what: f"Draft line “{what}” added"
+    )
+
+
+def remove_draft_invoice_line(invoice: Invoice, line_id: int, *, by) -> Invoice:
+    """Take a line off a draft (it is a draft: nothing issued is lost). Publishes
+    invoice.updated."""
+
+    def change(invoice: Invoice) -> str:
+        line = _editable_line(invoice, line_id)
+        description = line.description
+        line.delete()
+        return description
+
+    return _edit_draft(
+        invoice, by=by, change=change, describe=lambda what: f"Draft line “{what}” removed"
+    )
+
+
 def discard_draft_invoice(invoice: Invoice, *, by, reason: str) -> Invoice:
     """Set aside a draft raised in error. It was never numbered, so no number is lost; the
     row stays (void, with the reason) because nothing is deleted. Publishes
@@ -570,7 +688,15 @@ def discard_draft_invoice(invoice: Invoice, *, by, reason: str) -> Invoice:
             )
         invoice.discard(reason=reason)
         invoice.save()
-        _record(order, invoice, by=by, automation="", message=f"{invoice} discarded: {reason}")
+        released = _release_time_entries(invoice)
+        _record(
+            order,
+            invoice,
+            by=by,
+            automation="",
+            message=f"{invoice} discarded: {reason}",
+            released_time_entries=released,
+        )
         publish("invoice.discarded", subject=invoice, actor=by, reason=reason)
     return invoice
 
@@ -622,7 +748,7 @@ def _approve(order: Order, invoice: Invoice, *, by) -> None:
     if invoice.gross_total < ZERO:
         raise ValidationError(f"{invoice} totals less than zero.")
     if invoice.kind != Invoice.Kind.FINAL and (
-        billed_gross(order) + invoice.gross_total > order.gross_total
+        billed_gross(order) + invoice.gross_total - _time_gross(invoice) > order.gross_total
     ):
         raise ValidationError(
             f"Approving {invoice} would bill order {order.number} more than its total."
@@ -682,6 +808,7 @@ def record_payment(
     method: str = Payment.Method.BANK_TRANSFER,
     reference: str = "",
     external_id: str = "",
+    receipt: Receipt | None = None,
 ) -> Payment:
     """Money received against an issued invoice; allowed while the order is on hold.
     The invoice becomes part paid or paid, and the order paid once everything is settled.
@@ -717,6 +844,7 @@ def record_payment(
             reference=reference[:128],
             external_id=external_id[:64],
             recorded_by=by,
+            receipt=receipt,
         )
         invoice.amount_paid += amount
         _settle_status(invoice)
@@ -994,3 +1122,325 @@ def record_split_payment(
                 )
             )
     return payments
+
+
+# --- time and materials --------------------------------------------------------------------
+
+TIME_ENTRY_STATES = STAGED_STATES
+
+
+def _ensure_operations_or_finance(by, action: str) -> None:
+    if by is not None and not has_role(by, Role.OPERATIONS, Role.FINANCE):
+        raise PermissionDenied(f"Only operations or finance may {action}.")
+
+
+def _bill_time_entries(invoice: Invoice, order: Order) -> int:
+    """Under the order lock: put every unbilled time entry of the order on `invoice`, one
+    line each, and mark the entry with its line so it is billed exactly once."""
+    entries = list(
+        TimeEntry.objects.select_for_update().filter(order=order, invoice_line__isnull=True)
+    )
+    position = 500 + invoice.lines.filter(bills_time=True).count()
+    for entry in entries:
+        position += 1
+        entry.invoice_line = _add_line(
+            invoice,
+            position,
+            description=(
+                f"{entry.description} ({entry.person}, {entry.hours.normalize():f} h "
+                f"on {entry.date:%d %b %Y})"
+            )[:500],
+            quantity=entry.hours,
+            unit_price=entry.rate,
+            tax_rate=entry.tax_rate,
+            bills_time=True,
+        )
+        entry.save(update_fields=["invoice_line"])
+    return len(entries)
+
+
+def _release_time_entries(invoice: Invoice) -> int:
+    """A discarded draft gives its time entries back, to be billed on the next invoice."""
+    entries = list(TimeEntry.objects.select_for_update().filter(invoice_line__invoice=invoice))
+    for entry in entries:
+        entry.invoice_line = None
+        entry.save(update_fields=["invoice_line"])
+    return len(entries)
+
+
+def _open_draft(order: Order) -> Invoice | None:
+    return (
+        Invoice.objects.filter(order=order, status=Invoice.Status.DRAFT)
+        .exclude(kind=Invoice.Kind.CREDIT_NOTE)
+        .order_by("-id")
+        .first()
+    )
+
+
+def record_time_entry(
+    order: Order,
+    *,
+    by,
+    person: str,
+    date: Date,
+    hours,
+    rate,
+    description: str,
+    tax_rate=Decimal("20"),
+) -> TimeEntry:
+    """Hours worked on an order, charged at `rate` per hour on top of its lines. The entry
+    goes on the order's open draft invoice if there is one, else on the next invoice
+    drafted for the order. Publishes time_entry.recorded."""
+    _ensure_operations_or_finance(by, "record time")
+    person = (person or "").strip()
+    description = (description or "").strip()
+    if not person:
+        raise ValidationError("Say who did the work.")
+    if not description:
+        raise ValidationError("Describe the work done.")
+    hours = _positive_money(hours, "number of hours")
+    try:
+        rate = money.to_money(Decimal(str(rate)))
+        tax_rate = Decimal(str(tax_rate))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError("The rate must be an amount of money.") from None
+    if not rate.is_finite() or rate < ZERO:
+        raise ValidationError("The rate cannot be less than zero.")
+    if not (ZERO <= tax_rate <= HUNDRED):
+        raise ValidationError("The tax rate must be between 0 and 100%.")
+    if date is None or date > timezone.localdate():
+        raise ValidationError("Time is recorded for today or earlier.")
+    with transaction.atomic():
+        order = lock_order(order)
+        if order.status not in TIME_ENTRY_STATES:
+            raise ValidationError(
+                f"Order {order.number} is {_state_label(order)}; time is recorded while an "
+                "order is confirmed, in progress or delivered."
+            )
+        if (
+            Invoice.objects.filter(order=order, kind=Invoice.Kind.FINAL)
+            .exclude(status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID])
+            .exists()
+        ):
+            raise ValidationError(
+                f"Order {order.number} already has its final invoice; bill further time "
+                "on a new order."
+            )
+        entry = TimeEntry.objects.create(
+            order=order,
+            person=person[:200],
+            date=date,
+            hours=hours,
+            rate=rate,
+            tax_rate=tax_rate,
+            description=description[:500],
+            recorded_by=by,
+        )
+        draft = _open_draft(order)
+        if draft is not None:
+            draft = Invoice.objects.select_for_update(no_key=True).get(pk=draft.pk)
+            _bill_time_entries(draft, order)
+            _recompute_totals(draft)
+            draft.save()
+        record(
+            order,
+            kind=TimelineEvent.Kind.CHANGE if by is not None else TimelineEvent.Kind.SYSTEM,
+            by=by,
+            automation=AUTOMATION,
+            message=f"{hours.normalize():f} h by {entry.person} recorded at "
+            f"{order.currency} {rate}/h: {entry.description}"
+            + (f" (on draft {draft})." if draft is not None else "."),
+            time_entry_id=entry.pk,
+            invoice_id=draft.pk if draft is not None else None,
+        )
+        publish(
+            "time_entry.recorded",
+            subject=entry,
+            actor=by,
+            hours=str(hours),
+            rate=str(rate),
+            invoice_id=draft.pk if draft is not None else None,
+        )
+    return entry
+
+
+# --- receipts and customer credit --------------------------------------------------------
+
+
+def _clean_allocations(allocations: dict) -> dict[int, Decimal]:
+    cleaned = {}
+    for invoice_id, value in (allocations or {}).items():
+        if value in (None, "") or (isinstance(value, Decimal) and value == ZERO):
+            continue
+        cleaned[int(invoice_id)] = _positive_money(value, "amount for an invoice")
+    return cleaned
+
+
+def receive_payment(
+    customer: Customer,
+    *,
+    by,
+    amount,
+    currency: str,
+    allocations: dict[int, Decimal],
+    date: Date | None = None,
+    method: str = Payment.Method.BANK_TRANSFER,
+    reference: str = "",
+) -> Receipt:
+    """One sum received from a customer: `allocations` ({invoice id: gross}) settle their
+    open invoices and whatever exceeds them becomes customer credit, to apply later. All or
+    nothing: a wrong currency, another customer's invoice or an allocation over what is
+    outstanding records nothing. Publishes payment.recorded per invoice and
+    customer_credit.received for the excess."""
+    _ensure_finance(by, "record payments")
+    amount = _positive_money(amount, "payment amount")
+    currency = (currency or "").strip().upper()
+    if not currency:
+        raise ValidationError("Say which currency the payment is in.")
+    if method not in Payment.Method.values or method == Payment.Method.CREDIT:
+        raise ValidationError(f"“{method}” is not a way money is received.")
+    cleaned = _clean_allocations(allocations)
+    invoices = list(
+        Invoice.objects.filter(pk__in=list(cleaned))
+        .select_related("order")
+        .order_by("order_id", "id")
+    )
+    if len(invoices) != len(cleaned):
+        raise ValidationError("One of the invoices does not exist.")
+    for invoice in invoices:
+        if invoice.customer_id != customer.pk:
+            raise ValidationError(f"{invoice} belongs to another customer, not {customer}.")
+        if invoice.currency != currency:
+            raise ValidationError(
+                f"{invoice} is in {invoice.currency}; a {currency} payment cannot be "
+                "recorded against it."
+            )
+    allocated = sum(cleaned.values(), ZERO)
+    if allocated > amount:
+        raise ValidationError(
+            f"The invoices are given {currency} {allocated}, more than the "
+            f"{currency} {amount} received."
+        )
+    with transaction.atomic():
+        receipt = Receipt.objects.create(
+            customer=customer,
+            currency=currency,
+            amount=amount,
+            date=date or timezone.localdate(),
+            method=method,
+            reference=reference[:128],
+            recorded_by=by,
+        )
+        for invoice in invoices:
+            record_payment(
+                invoice,
+                by=by,
+                amount=cleaned[invoice.pk],
+                date=receipt.date,
+                method=method,
+                reference=reference,
+                receipt=receipt,
+            )
+        excess = amount - allocated
+        if excess > ZERO:
+            credit = CustomerCredit.objects.create(
+                customer=customer,
+                currency=currency,
+                amount=excess,
+                kind=CustomerCredit.Kind.OVERPAYMENT,
+                receipt=receipt,
+                recorded_by=by,
+            )
+            balance = CustomerCredit.objects.balance(customer, currency)
+            # The timeline belongs to orders: the credit is noted on the last order paid.
+            if invoices:
+                _record(
+                    invoices[-1].order,
+                    invoices[-1],
+                    by=by,
+                    automation="",
+                    message=f"{currency} {excess} received beyond {customer}'s invoices kept "
+                    f"as customer credit; credit now {currency} {balance}.",
+                    receipt_id=receipt.pk,
+                    credit=str(excess),
+                )
+            publish(
+                "customer_credit.received",
+                subject=credit,
+                actor=by,
+                customer_id=customer.pk,
+                receipt_id=receipt.pk,
+                amount=str(excess),
+                currency=currency,
+                balance=str(balance),
+            )
+    return receipt
+
+
+def apply_customer_credit(invoice: Invoice, *, by, amount=None) -> Payment:
+    """Settle an open invoice (in part or whole; amount=None takes as much as possible)
+    from the customer's credit in the invoice's currency. The credit ledger gets a
+    matching negative entry. Publishes payment.recorded and customer_credit.applied."""
+    _ensure_finance(by, "apply customer credit")
+    with transaction.atomic():
+        order, invoice = _lock(invoice)
+        # Serialise spending one customer's credit: two applications cannot both use it.
+        customer = Customer.objects.select_for_update(no_key=True).get(pk=invoice.customer_id)
+        _ensure_receivable(invoice)
+        outstanding = invoice.outstanding
+        if outstanding <= ZERO:
+            raise ValidationError(f"{invoice} has nothing outstanding.")
+        balance = CustomerCredit.objects.balance(customer, invoice.currency)
+        if balance <= ZERO:
+            raise ValidationError(f"{customer} holds no {invoice.currency} credit.")
+        if amount in (None, ""):
+            amount = min(balance, outstanding)
+        amount = _positive_money(amount, "credit to apply")
+        if amount > balance:
+            raise ValidationError(
+                f"{customer} holds only {invoice.currency} {balance} of credit, less than "
+                f"{invoice.currency} {amount}."
+            )
+        if amount > outstanding:
+            raise ValidationError(
+                f"{invoice.currency} {amount} is more than the {invoice.currency} "
+                f"{outstanding} outstanding on {invoice}."
+            )
+        payment = record_payment(
+            invoice,
+            by=by,
+            amount=amount,
+            method=Payment.Method.CREDIT,
+            reference="Customer credit",
+        )
+        entry = CustomerCredit.objects.create(
+            customer=customer,
+            currency=invoice.currency,
+            amount=-amount,
+            kind=CustomerCredit.Kind.APPLIED,
+            invoice=invoice,
+            payment=payment,
+            recorded_by=by,
+        )
+        left = balance - amount
+        _record(
+            order,
+            invoice,
+            by=by,
+            automation="",
+            message=f"Customer credit of {invoice.currency} {amount} applied to {invoice}; "
+            f"{invoice.currency} {left} credit left.",
+            payment_id=payment.pk,
+            amount=str(amount),
+        )
+        publish(
+            "customer_credit.applied",
+            subject=entry,
+            actor=by,
+            customer_id=customer.pk,
+            invoice_id=invoice.pk,
+            amount=str(amount),
+            currency=invoice.currency,
+            balance=str(left),
+        )
+    return payment
