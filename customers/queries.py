@@ -38,3 +38,29 @@ def duplicate_customers(*, name: str = "", email: str = "") -> list[Customer]:
     if not condition:
         return []
     return list(Customer.objects.active().filter(condition).distinct().order_by("name")[:5])
+
+
+def customer_list(user, *, q: str = "", segment: str = "", archived: bool = False) -> QuerySet:
+    """Customers `user` may see for the list page (and its export), with account manager
+    and active contacts loaded: name, external reference or a contact's details match `q`."""
+    customers = Customer.objects.visible_to(user).filter(archived_at__isnull=not archived)
+    q = q.strip()
+    if q:
+        matching = Contact.objects.filter(
+            Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)
+        ).values("customer_id")
+        customers = customers.filter(
+            Q(name__icontains=q) | Q(external_ref__iexact=q) | Q(pk__in=matching)
+        )
+    if segment:
+        customers = customers.filter(segment=segment)
+    return (
+        customers.select_related("account_manager")
+        .prefetch_related(
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.filter(archived_at__isnull=True).order_by("role", "name"),
+            )
+        )
+        .order_by("name", "pk")
+    )

@@ -237,6 +237,12 @@ CUSTOMER_LINK_DAYS = {
 }
 # Job photos and signatures: the largest file accepted, in bytes (images only).
 ORDER_UPLOAD_MAX_BYTES = env.int("ORDER_UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
+# Spreadsheet imports: the largest file and the most rows accepted, the longest cell, and
+# up to how many rows an import runs in the request (larger ones run in the worker).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
+IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=1_000)
 # Pipeline: days in a stage after which an order is flagged as stalled ("invoiced" counts
 # days past the invoice due date). Override with e.g. PIPELINE_STALL_DAYS="quoted=10;delivered=1"
 PIPELINE_STALL_DAYS = {

@@ -56,6 +56,16 @@ ACCESS: dict[str, Access] = {
     "automation:decisions": row(302, 200, 403, 403, 200, 200),
     # customers
     "customers:typeahead": row(302, 200, 403, 403, 200, 200),
+    "customers:list": row(302, 200, 200, 200, 200, 200),
+    # imports (sales may import customers; an import is seen by its uploader and managers)
+    "imports:start": row(302, 200, 403, 403, 200, 200),
+    "imports:mapping": row(302, 404, 403, 403, 404, 404, kwargs=lambda o: {"pk": 0}),
+    "imports:preview": row(302, 404, 403, 403, 404, 404, kwargs=lambda o: {"pk": 0}),
+    "imports:run": row(302, 404, 403, 403, 404, 404, kwargs=lambda o: {"pk": 0}, method="post"),
+    "imports:detail": row(302, 404, 403, 403, 404, 404, kwargs=lambda o: {"pk": 0}),
+    "imports:summary_csv": row(302, 404, 403, 403, 404, 404, kwargs=lambda o: {"pk": 0}),
+    "imports:export": row(302, 200, 200, 200, 200, 200, kwargs=lambda o: {"kind": "orders", "fmt": "xlsx"}),  # noqa: E501
+    "imports:products": row(302, 200, 200, 200, 200, 200),
     # orders
     "orders:enquiries": row(302, 200, 403, 403, 200, 200),
     "orders:enquiry_create": row(302, 200, 403, 403, 200, 200),

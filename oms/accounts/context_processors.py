@@ -28,6 +28,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Xero", "accounting:settings", (Role.FINANCE,)),
     ("Decisions", "automation:decisions", (Role.SALES,)),
     ("Automations", "automation:rules", (Role.MANAGER,)),
+    ("Import", "imports:start", (Role.MANAGER,)),
 ]
 
 

@@ -11,21 +11,17 @@ from invoicing import handlers as invoicing
 from invoicing.accounting import handlers as accounting
 from oms.automation import handlers as automation
 from oms.outbox.models import OutboxEvent
-from oms.webhooks import handlers as webhooks
 from orders import handlers as orders
 from quotes import handlers as quotes
 
 Handler = Callable[[OutboxEvent], object]
 
-# Webhooks hear of new orders and of every kind the rules hear of; endpoints' subscriptions
-# decide whether anything is sent.
-_WEBHOOKS = [webhooks.queue_webhook_deliveries]
 # Configurable rules (notifications, customer updates) react to every kind listed here;
 # the rule table decides whether anything is sent.
-_RULES = [automation.apply_event_rules, *_WEBHOOKS]
+_RULES = [automation.apply_event_rules]
 
 ROUTES: dict[str, list[Handler]] = {
-    "order.created": [*_WEBHOOKS],
+    "order.created": [],
     "order.changed": [],
     "order.delivery_recorded": [],
     "order.assigned": [],
@@ -75,11 +71,6 @@ ROUTES: dict[str, list[Handler]] = {
     "import.finished": [],
     "product.restored": [],
     "payment.recorded": [automation.review_dunning, *_RULES, accounting.push_payment_to_accounting],
-    "customer_credit.received": [],
-    "customer_credit.applied": [],
-    "time_entry.recorded": [],
-    "bank_statement.imported": [],
-    "bank_line.ignored": [],
 }
 
 
