@@ -136,7 +136,7 @@ def test_wrong_currency_receipt_records_nothing(issued, finance, customer):
 
 def test_allocations_over_the_amount_received_are_refused(issued, finance, customer):
     invoice = issued()
-    with pytest.raises(ValidationError, match="more than the GBP 100.00 received"):
+    with pytest.raises(ValidationError, match=r"more than the GBP 100\.00 received"):
         services.receive_payment(
             customer,
             by=finance,
