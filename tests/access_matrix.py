@@ -172,6 +172,38 @@ ACCESS: dict[str, Access] = {
 # fmt: on
 
 
+class LinkAccess(NamedTuple):
+    purpose: str
+    status: int
+    target: Callable[["UrlObjects"], Any]
+    kwargs: Callable[["UrlObjects", str], dict[str, Any]] = lambda o, token: {"token": token}
+    method: str = "get"
+    data: dict[str, Any] | None = None
+
+
+link = LinkAccess
+
+# The customer-link column: ONE row per public URL (one taking a `token`), or
+# tests/test_access_matrix.py fails. `status` is what the customer whose link it is gets
+# for `target`; another customer's link, a link signed for another purpose, a tampered or a
+# revoked link get 404, and an expired link the polite "link expired" page, with no
+# document data. `kwargs` builds the URL from the objects and the token.
+# fmt: off
+CUSTOMER_LINKS: dict[str, LinkAccess] = {
+    "orders:track": link("tracking", 200, lambda o: o.order),
+    "orders:track_invoice_pdf": link("tracking", 200, lambda o: o.issued_invoice.order, kwargs=lambda o, token: {"token": token, "invoice_id": o.issued_invoice.pk}),  # noqa: E501
+    "orders:public_invoice": link("invoice", 200, lambda o: o.issued_invoice),
+    "orders:public_invoice_pdf": link("invoice", 200, lambda o: o.issued_invoice),
+    "orders:public_change_request": link("change_request", 200, lambda o: o.change_request),
+    "quotes:public": link("quote", 200, lambda o: o.quote),
+    "quotes:public_pdf": link("quote", 200, lambda o: o.quote),
+    "quotes:public_accept": link("quote", 303, lambda o: o.quote, method="post", data={"name": "Pat Buyer"}),  # noqa: E501
+    "quotes:public_decline": link("quote", 303, lambda o: o.quote, method="post"),
+    "invoicing:public_query": link("invoice", 200, lambda o: o.issued_invoice, method="post", data={"reason": "Wrong quantity"}),  # noqa: E501
+}
+# fmt: on
+
+
 class UrlObjects:
     """Objects that URL arguments point at, created on first use in the test's database.
 
@@ -241,19 +273,24 @@ class UrlObjects:
 
     @cached_property
     def change_request_token(self) -> str:
-        """A signed customer link to a change request on a confirmed copy of `order`."""
+        """A signed customer link to `change_request`."""
+        from oms.links.services import issue_link
+
+        return issue_link(self.change_request, purpose="change_request").token
+
+    @cached_property
+    def change_request(self):
+        """A change request on a confirmed copy of `order`."""
         from datetime import date
 
-        from oms.links.services import issue_link
         from orders.services import confirm_order, create_change_request
         from tests.factories import place_order
 
         sales = self.cast["sales"]
         order = confirm_order(place_order(sales, customer=self.customer), by=sales)
-        change = create_change_request(
+        return create_change_request(
             order, by=sales, reason="Later start", agreed_date=date(2030, 1, 31)
         )
-        return issue_link(change, purpose="change_request").token
 
     @cached_property
     def rule(self):

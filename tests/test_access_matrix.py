@@ -3,7 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.access_matrix import ACCESS, ROLES, UrlObjects
+from tests.access_matrix import ACCESS, CUSTOMER_LINKS, ROLES, UrlObjects
 
 # Django's admin (with django-celery-beat's pages) guards itself with is_staff.
 SKIPPED_NAMESPACES = ("admin",)
@@ -80,3 +80,91 @@ def test_role_gets_expected_status(client, request, name, role):
 
 # Pages anyone may open that redirect somewhere other than the login page.
 PUBLIC_REDIRECTS = {"accounts:logout", "accounts:password_reset_confirm"}
+
+
+# --- the customer-link column --------------------------------------------------------------
+
+LINK_CASES = ("own", "other_customer", "other_purpose", "tampered", "revoked", "expired")
+OTHER_PURPOSE = {
+    "tracking": "quote",
+    "quote": "tracking",
+    "invoice": "change_request",
+    "change_request": "invoice",
+}
+# A name only this customer has, looked for in pages that must not show their document.
+OWN_CUSTOMER_NAME = "Zebra Joinery Ltd"
+
+
+def public_url_names(patterns=None, namespace: str = "") -> set[str]:
+    """Every URL a customer opens with a signed link (a `token` outside accounts)."""
+    names: set[str] = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in (*SKIPPED_NAMESPACES, "accounts") and not namespace:
+                continue
+            inner = ":".join(part for part in (namespace, pattern.namespace) if part)
+            names |= public_url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and "token" in pattern.pattern.converters:
+            names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_public_url_has_a_customer_link_row():
+    missing = sorted(public_url_names() - set(CUSTOMER_LINKS))
+    assert not missing, "Add a CUSTOMER_LINKS row to tests/access_matrix.py for: " + str(missing)
+    assert sorted(set(CUSTOMER_LINKS) - public_url_names()) == []
+
+
+def _token_for(case: str, row, objects: UrlObjects, other: UrlObjects, sales) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oms.links.services import issue_link, revoke_link
+
+    if case == "other_customer":
+        return issue_link(row.target(other), purpose=row.purpose).token
+    if case == "other_purpose":
+        return issue_link(row.target(other), purpose=OTHER_PURPOSE[row.purpose]).token
+    if case == "expired":
+        past = timezone.now() - timedelta(minutes=1)
+        return issue_link(row.target(objects), purpose=row.purpose, expires_at=past).token
+    link = issue_link(row.target(objects), purpose=row.purpose)
+    if case == "revoked":
+        revoke_link(link, by=sales)
+    if case == "tampered":
+        return link.token[:-3] + ("xyz" if not link.token.endswith("xyz") else "abc")
+    return link.token
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", LINK_CASES)
+@pytest.mark.parametrize("name", sorted(CUSTOMER_LINKS))
+def test_customer_link_column(client, request, name, case):
+    row = CUSTOMER_LINKS[name]
+    cast = LazyCast(request)
+    objects, other = UrlObjects(cast), UrlObjects(cast)
+    objects.customer.name = OWN_CUSTOMER_NAME
+    objects.customer.save(update_fields=["name"])
+    token = _token_for(case, row, objects, other, cast["sales"])
+    kwargs = row.kwargs(objects, token)
+    # Each case from its own address, so the per-IP limit on public pages never interferes.
+    client.defaults["REMOTE_ADDR"] = f"10.{len(name)}.{LINK_CASES.index(case)}.{hash(name) % 250}"
+    send = client.post if row.method == "post" else client.get
+    response = send(reverse(name, kwargs=kwargs), row.data or {})
+    body = response.content.decode(errors="replace")
+
+    if case == "own":
+        assert response.status_code == row.status
+    elif case == "other_customer" and set(kwargs) == {"token"}:
+        # Their link opens their own document, never this customer's.
+        assert response.status_code == row.status
+        assert OWN_CUSTOMER_NAME not in body
+    elif case == "expired":
+        assert response.status_code == 410
+        assert "This link has expired" in body
+        assert OWN_CUSTOMER_NAME not in body
+        assert objects.order.number not in body
+    else:
+        assert response.status_code == 404, f"{case} {name}: {response.status_code}"
+        assert OWN_CUSTOMER_NAME not in body

@@ -56,9 +56,12 @@ def _log_in(page, base: str, user) -> None:
 
 def _builder_round_trip(page, act) -> None:
     """Do `act` and wait until the server's answer has been swapped in."""
+    from playwright.sync_api import expect
+
     with page.expect_response(lambda r: "/quotes/order/" in r.url and r.request.method == "POST"):
         act()
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling')")
+    # A locator assertion, not wait_for_function: the Content Security Policy forbids eval.
+    expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)
 
 
 def _fill_line(page, index: int, **values) -> None:

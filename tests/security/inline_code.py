@@ -21,6 +21,13 @@ class _InlineCodeFinder(HTMLParser):
                 self.found.append(f'style="" on <{tag}> at line {self.getpos()[0]}')
             elif name.startswith("on"):
                 self.found.append(f'{name}="" handler on <{tag}> at line {self.getpos()[0]}')
+            elif name.startswith("hx-on") or (
+                name in ("hx-vals", "hx-vars") and (names[name] or "").lstrip().startswith("js:")
+            ):
+                # htmx would have to eval these, which the policy refuses.
+                self.found.append(f"{name} on <{tag}> at line {self.getpos()[0]}")
+            elif (names[name] or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"javascript: URL on <{tag}> at line {self.getpos()[0]}")
 
     def handle_endtag(self, tag):
         if tag == "script":

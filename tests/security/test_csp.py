@@ -15,8 +15,12 @@ from tests.test_access_matrix import LazyCast
 # their <style>, and mail clients need inline styles.
 NOT_SERVED_TO_BROWSERS = re.compile(r"(^|/)(emails/|email_|[^/]*_pdf\.html$)")
 
+# Inline scripts, style blocks and attributes, event handlers, and what htmx would have to
+# eval (hx-on, js: values) or a javascript: URL: the policy refuses all of them.
 INLINE_CODE_IN_SOURCE = re.compile(
-    r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle\s*=|\son[a-z]+\s*=", re.IGNORECASE
+    r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle\s*=|\son[a-z]+\s*="
+    r"|hx-on|hx-vals\s*=\s*['\"]\s*js:|hx-vars|javascript:",
+    re.IGNORECASE,
 )
 
 
