@@ -255,6 +255,9 @@ PIPELINE_STALL_DAYS = {
     "invoiced": 30,
     **env.dict("PIPELINE_STALL_DAYS", cast={"value": int}, default={}),
 }
+# Metrics: boundaries of the quote value bands (gross), ascending, e.g. "1000,5000,20000"
+# gives under 1,000 / 1,000 to 5,000 / 5,000 to 20,000 / 20,000 and over.
+METRICS_VALUE_BANDS = env.list("METRICS_VALUE_BANDS", default=["1000", "5000", "20000"])
 
 # --- Xero -------------------------------------------------------------------
 

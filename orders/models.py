@@ -213,6 +213,17 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["owner", "status"], name="order_owner_status_idx"),
             models.Index(fields=["customer", "status"], name="order_customer_status_idx"),
             models.Index(fields=["po_reference"], name="order_po_idx"),
+            # Metrics select by the date an order reached a stage, or last changed stage.
+            models.Index(fields=["enquiry_at"], name="order_enquiry_at_idx"),
+            models.Index(
+                fields=["delivered_at"],
+                name="order_delivered_at_idx",
+                condition=Q(delivered_at__isnull=False),
+            ),
+            models.Index(
+                fields=["paid_at"], name="order_paid_at_idx", condition=Q(paid_at__isnull=False)
+            ),
+            models.Index(fields=["status_changed_at"], name="order_status_changed_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -554,7 +565,15 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["order", "created_at"], name="timeline_order_idx")]
+        indexes = [
+            models.Index(fields=["order", "created_at"], name="timeline_order_idx"),
+            # Time in stage walks each order's transitions in order (LEAD over them).
+            models.Index(
+                fields=["order", "created_at", "id"],
+                name="timeline_transition_idx",
+                condition=Q(kind="transition"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

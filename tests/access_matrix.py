@@ -73,6 +73,8 @@ ACCESS: dict[str, Access] = {
     "orders:enquiry_confirm": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501
     "orders:search": row(302, 200, 200, 200, 200, 200),
     "orders:pipeline": row(302, 403, 403, 403, 200, 200),
+    "orders:metrics": row(302, 403, 403, 403, 200, 200),
+    "orders:metrics_export": row(302, 403, 403, 403, 200, 200, kwargs=lambda o: {"table": "funnel"}),  # noqa: E501
     "orders:detail": row(302, 200, 200, 200, 200, 200, kwargs=lambda o: {"number": o.order.number}),
     "orders:transition": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number, "name": "confirm"}, method="post", data={"status": "enquiry"}),  # noqa: E501
     "orders:link_issue": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post"),  # noqa: E501

@@ -14,6 +14,7 @@ from oms.accounts.roles import Role, has_role
 NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Home", "accounts:home", None),
     ("Pipeline", "orders:pipeline", (Role.MANAGER,)),
+    ("Metrics", "orders:metrics", (Role.MANAGER,)),
     ("New enquiry", "orders:enquiry_create", (Role.SALES,)),
     ("My enquiries", "orders:enquiries", (Role.SALES,)),
     ("Quotes awaiting", "quotes:awaiting", (Role.SALES,)),
