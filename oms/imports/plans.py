@@ -254,7 +254,7 @@ def _read_customer_row(row: Row, managers: dict) -> dict:
         "billing_address": (None, (), {}),
         "delivery_address": (None, (), {}),
         "payment_terms_days": (parse.whole_number, (), {"minimum": 0, "maximum": 365}),
-        "currency": (parse.text, (3,), {}),
+        "currency": (None, (), {}),
         "tax_number": (parse.text, (64,), {}),
         "notes": (None, (), {}),
     }
@@ -505,6 +505,7 @@ def _read_line(row: Row, lookups: dict) -> dict | None:
         product = lookups["products"].get(code)
         if product is None:
             row.error(f"Unknown product code '{code}'.")
+            return None
         elif not product.active:
             row.error(f"Product {code} is archived and cannot be put on an order.")
     description = row.get("description", parse.text, 500, default="") or (
