@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "oms.accounts",
     "oms.outbox",
     "oms.automation",
@@ -65,15 +69,25 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "oms.accounts.middleware.SecondFactorMiddleware",
+    "oms.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it turns a lockout anywhere below into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
 WSGI_APPLICATION = "oms.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: a locked-out username and IP is refused before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -379,3 +393,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Staff login (django-axes): this many failures for one email from one IP locks that pair
+# out for the cool-off; the lockout page reads the same whether or not the account exists.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the email box on the login form
+AXES_USERNAME_CALLABLE = "oms.accounts.lockout.attempted_email"
+AXES_CLIENT_IP_CALLABLE = "oms.accounts.lockout.client_ip_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "oms.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log
+AXES_VERBOSE = False
+# Second factor (TOTP, django-otp): roles that must set it up before using anything else,
+# e.g. "finance,manager,admin". Empty: optional for everyone.
+REQUIRE_TOTP_FOR = [role.strip().lower() for role in env.list("REQUIRE_TOTP_FOR", default=[])]
+OTP_TOTP_ISSUER = COMPANY["name"] + " OMS"
+# Uploads (photos, signatures, logos, import files): the largest file of each kind, in bytes.
+IMPORT_UPLOAD_MAX_BYTES = env.int("IMPORT_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+LOGO_UPLOAD_MAX_BYTES = env.int("LOGO_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)

@@ -44,6 +44,8 @@ ACCESS: dict[str, Access] = {
     "accounts:password_reset_done": row(200, 200, 200, 200, 200, 200),
     "accounts:password_reset_confirm": row(302, 302, 302, 302, 302, 302, kwargs=lambda o: o.reset),
     "accounts:password_reset_complete": row(200, 200, 200, 200, 200, 200),
+    "accounts:otp_verify": row(302, 302, 302, 302, 302, 302),
+    "accounts:otp_setup": row(302, 200, 200, 200, 200, 200),
     # automation
     "automation:inbox": row(302, 200, 200, 200, 200, 200),
     "automation:badge": row(302, 200, 200, 200, 200, 200),

@@ -11,6 +11,8 @@ urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/code/", views.otp_verify, name="otp_verify"),
+    path("two-factor/", views.otp_setup, name="otp_setup"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

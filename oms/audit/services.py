@@ -63,5 +63,5 @@ def record_audit(
 def _safe_repr(target: models.Model) -> str:
     try:
         return str(target)[:200]
-    except Exception:  # noqa: BLE001 - a broken __str__ must not lose the audit entry
+    except Exception:  # a broken __str__ must not lose the audit entry
         return f"{target._meta.verbose_name} {target.pk}"

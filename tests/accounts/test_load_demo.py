@@ -1,6 +1,7 @@
 from collections import Counter
 
 import pytest
+from django.http import HttpRequest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -81,7 +82,7 @@ def test_each_demo_user_logs_in_with_demo_password(client, email, role):
 
 def test_admin_may_manage_users_in_django_admin(client):
     load_demo()
-    client.login(username="admin@example.com", password="demo")
+    client.login(request=HttpRequest(), username="admin@example.com", password="demo")
     assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
 
 

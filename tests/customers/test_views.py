@@ -1,3 +1,4 @@
+from django.http import HttpRequest
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
@@ -5,7 +6,7 @@ from tests.factories import ContactFactory, CustomerFactory
 
 
 def _login(client, user):
-    assert client.login(email=user.email, password=PASSWORD)
+    assert client.login(request=HttpRequest(), email=user.email, password=PASSWORD)
 
 
 def test_typeahead_finds_customer_by_name_and_contact_email(client, sales):

@@ -4,6 +4,7 @@ publish; refusals are reported and write nothing; the timeline is read-only."""
 from datetime import timedelta
 
 import pytest
+from django.http import HttpRequest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client, admin_user):
-    client.login(email=admin_user.email, password=PASSWORD)
+    client.login(request=HttpRequest(), email=admin_user.email, password=PASSWORD)
     return client
 
 

@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.http import HttpRequest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _login(client, user):
-    assert client.login(email=user.email, password=PASSWORD)
+    assert client.login(request=HttpRequest(), email=user.email, password=PASSWORD)
 
 
 def _quote(by, *, days_ago=0, price="50.00", customer=None):

@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.http import HttpRequest
 import time_machine
 from django.core import mail
 from django.urls import reverse
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _login(client, user):
-    assert client.login(email=user.email, password=PASSWORD)
+    assert client.login(request=HttpRequest(), email=user.email, password=PASSWORD)
 
 
 def _form(*rows, action="recalc", **extra):
