@@ -1,6 +1,6 @@
 import pytest
-from django.http import HttpRequest
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
 from django.urls import reverse
 
 from oms.accounts.roles import Role
@@ -26,7 +26,9 @@ def test_admin_creates_a_user_with_a_role_who_can_log_in(client, admin_user, dja
     user = django_user_model.objects.get(email__iexact="new.starter@example.com")
     assert user.role_names == {"Sales"}
     client.logout()
-    assert client.login(request=HttpRequest(), username=user.email, password="a long enough passphrase 42")
+    assert client.login(
+        request=HttpRequest(), username=user.email, password="a long enough passphrase 42"
+    )
 
 
 def test_user_list_shows_roles(client, admin_user, sales):

@@ -1,8 +1,8 @@
 from collections import Counter
 
 import pytest
-from django.http import HttpRequest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from customers.models import Contact, Customer

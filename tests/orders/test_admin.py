@@ -4,8 +4,8 @@ publish; refusals are reported and write nothing; the timeline is read-only."""
 from datetime import timedelta
 
 import pytest
-from django.http import HttpRequest
 from django.contrib.messages import get_messages
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 

@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 import pytest
-from django.http import HttpRequest
 import time_machine
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 

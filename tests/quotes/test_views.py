@@ -3,9 +3,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.http import HttpRequest
 import time_machine
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
