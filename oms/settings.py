@@ -384,15 +384,6 @@ CONTENT_SECURITY_POLICY = {
 PUBLIC_RATE_LIMIT = env.int("PUBLIC_RATE_LIMIT", default=120)
 PUBLIC_RATE_WINDOW_SECONDS = env.int("PUBLIC_RATE_WINDOW_SECONDS", default=60)
 SESSION_COOKIE_HTTPONLY = True
-
-# --- Logging ----------------------------------------------------------------
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
 # Staff login (django-axes): this many failures for one email from one IP locks that pair
 # out for the cool-off; the lockout page reads the same whether or not the account exists.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -413,3 +404,12 @@ OTP_TOTP_ISSUER = COMPANY["name"] + " OMS"
 # Uploads (photos, signatures, logos, import files): the largest file of each kind, in bytes.
 IMPORT_UPLOAD_MAX_BYTES = env.int("IMPORT_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 LOGO_UPLOAD_MAX_BYTES = env.int("LOGO_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)
+
+# --- Logging ----------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
