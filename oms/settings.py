@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oms.automation.tasks.expire_quotes",
         "schedule": timedelta(minutes=5),
     },
+    "send-due-webhooks": {
+        "task": "oms.webhooks.tasks.send_due_webhooks",
+        "schedule": timedelta(seconds=env.int("WEBHOOK_SWEEP_INTERVAL", default=10)),
+    },
 }
 
 # --- Email ------------------------------------------------------------------
@@ -299,6 +303,18 @@ XERO_RATE_WINDOW_SECONDS = env.float("XERO_RATE_WINDOW_SECONDS", default=60.0)
 XERO_DAILY_LIMIT = env.int("XERO_DAILY_LIMIT", default=5000)
 XERO_SYNC_MAX_ATTEMPTS = env.int("XERO_SYNC_MAX_ATTEMPTS", default=8)
 XERO_POLL_MINUTES = env.int("XERO_POLL_MINUTES", default=15)
+
+# --- Webhooks ---------------------------------------------------------------
+
+# Seconds to wait for a receiver to answer one POST.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Retries back off exponentially (with jitter) from this many seconds, at most this far apart,
+# and stop this many hours after the event.
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3 * 60 * 60)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+# An endpoint failing this many attempts in a row is paused and its owner told.
+WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=10)
 
 # --- API --------------------------------------------------------------------
 

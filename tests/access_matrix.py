@@ -172,6 +172,18 @@ ACCESS: dict[str, Access] = {
     "api:invoice-send": row(401, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post"),  # noqa: E501
     "api:payment-list": row(401, 403, 403, 200, 200, 200),
     "api:payment-detail": row(401, 403, 403, 404, 404, 404, kwargs=lambda o: {"pk": 0}),
+    # webhooks (managers); the endpoint is active, so resuming it is refused with 409
+    "webhooks:list": row(302, 403, 403, 403, 200, 200),
+    "webhooks:create": row(302, 403, 403, 403, 200, 200),
+    "webhooks:detail": row(302, 403, 403, 403, 200, 200, kwargs=lambda o: {"pk": o.webhook_endpoint.pk}),  # noqa: E501
+    "webhooks:edit": row(302, 403, 403, 403, 200, 200, kwargs=lambda o: {"pk": o.webhook_endpoint.pk}),  # noqa: E501
+    "webhooks:pause": row(302, 403, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.webhook_endpoint.pk}, method="post"),  # noqa: E501
+    "webhooks:resume": row(302, 403, 403, 403, 409, 409, kwargs=lambda o: {"pk": o.webhook_endpoint.pk}, method="post"),  # noqa: E501
+    "webhooks:archive": row(302, 403, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.webhook_endpoint.pk}, method="post"),  # noqa: E501
+    "webhooks:ping": row(302, 403, 403, 403, 302, 302, kwargs=lambda o: {"pk": o.webhook_endpoint.pk}, method="post"),  # noqa: E501
+    "webhooks:rotate": row(302, 403, 403, 403, 200, 200, kwargs=lambda o: {"pk": o.webhook_endpoint.pk}, method="post"),  # noqa: E501
+    "webhooks:delivery": row(302, 403, 403, 403, 200, 200, kwargs=lambda o: o.webhook_delivery),
+    "webhooks:redeliver": row(302, 403, 403, 403, 409, 409, kwargs=lambda o: o.webhook_delivery, method="post"),  # noqa: E501
 }
 # fmt: on
 
@@ -338,6 +350,41 @@ class UrlObjects:
         manager = self.cast["manager"]
         order = advance_order(place_order(manager, customer=self.customer), "delivered", by=manager)
         return approve_invoice(draft_invoice_for_order(order, by=manager), by=manager)
+
+    @cached_property
+    def webhook_endpoint(self):
+        """An active webhook endpoint registered by the manager."""
+        from oms.webhooks.services import create_endpoint
+
+        return create_endpoint(
+            url="https://hooks.example.com/oms",
+            description="Access check",
+            event_types=["order.confirmed"],
+            by=self.cast["manager"],
+        )
+
+    @cached_property
+    def webhook_delivery(self) -> dict:
+        """URL arguments of a test ping queued (not yet sent) to `webhook_endpoint`."""
+        from oms.webhooks.services import send_ping
+
+        delivery = send_ping(self.webhook_endpoint, by=self.cast["manager"])
+        return {"pk": delivery.endpoint_id, "delivery": delivery.uuid}
+
+    @cached_property
+    def bank_line(self):
+        """An unmatched line of an imported bank statement."""
+        from uuid import uuid4
+
+        from invoicing.banking.services import import_statement
+
+        statement = import_statement(
+            by=self.cast["manager"],
+            filename="bank.csv",
+            content=f"Date,Amount,Reference\n2026-01-05,1.23,Mystery {uuid4().hex}\n".encode(),
+            currency="GBP",
+        )
+        return statement.lines.get()
 
     @cached_property
     def reset(self) -> dict[str, str]:

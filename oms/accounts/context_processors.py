@@ -30,6 +30,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Decisions", "automation:decisions", (Role.SALES,)),
     ("Automations", "automation:rules", (Role.MANAGER,)),
     ("Import", "imports:start", (Role.MANAGER,)),
+    ("Webhooks", "webhooks:list", (Role.MANAGER,)),
 ]
 
 

@@ -11,17 +11,21 @@ from invoicing import handlers as invoicing
 from invoicing.accounting import handlers as accounting
 from oms.automation import handlers as automation
 from oms.outbox.models import OutboxEvent
+from oms.webhooks import handlers as webhooks
 from orders import handlers as orders
 from quotes import handlers as quotes
 
 Handler = Callable[[OutboxEvent], object]
 
+# Webhooks hear of new orders and of every kind the rules hear of; endpoints' subscriptions
+# decide whether anything is sent.
+_WEBHOOKS = [webhooks.queue_webhook_deliveries]
 # Configurable rules (notifications, customer updates) react to every kind listed here;
 # the rule table decides whether anything is sent.
-_RULES = [automation.apply_event_rules]
+_RULES = [automation.apply_event_rules, *_WEBHOOKS]
 
 ROUTES: dict[str, list[Handler]] = {
-    "order.created": [],
+    "order.created": [*_WEBHOOKS],
     "order.changed": [],
     "order.delivery_recorded": [],
     "order.assigned": [],
