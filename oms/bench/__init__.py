@@ -1,0 +1,1 @@
+"""Business-scale data and the benchmark that measures the OMS against it."""
