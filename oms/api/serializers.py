@@ -424,6 +424,11 @@ class PaymentCreateSerializer(serializers.Serializer):
     )
     reference = serializers.CharField(max_length=128, required=False, default="", allow_blank=True)
 
+    def validate_amount(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("The payment amount must be more than zero.")
+        return value
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only invoices the caller may see can be paid; others are "does not exist".
