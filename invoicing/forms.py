@@ -62,3 +62,63 @@ class CreditNoteForm(forms.Form):
         required=False,
         help_text="Gross; leave empty to credit everything left.",
     )
+
+
+class ReceiptForm(forms.Form):
+    """One sum received from a customer; allocations to invoices come as alloc-<id> fields."""
+
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    currency = forms.CharField(max_length=3)
+    date = forms.DateField(required=False)
+    method = forms.ChoiceField(
+        choices=[c for c in Payment.Method.choices if c[0] != Payment.Method.CREDIT],
+        initial=Payment.Method.BANK_TRANSFER,
+    )
+    reference = forms.CharField(max_length=128, required=False)
+
+
+class ApplyCreditForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Leave empty to use as much credit as the invoice needs.",
+    )
+
+
+class TimeEntryForm(forms.Form):
+    person = forms.CharField(max_length=200)
+    date = forms.DateField()
+    hours = forms.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
+    rate = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0, label="Rate per hour")
+    tax_rate = forms.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, initial=Decimal("20")
+    )
+    description = forms.CharField(max_length=500)
+
+
+class DepositForm(forms.Form):
+    percent = forms.DecimalField(
+        max_digits=6, decimal_places=2, min_value=Decimal("0.01"), max_value=100, required=False
+    )
+    amount = forms.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Net of tax.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("percent") is None) == (data.get("amount") is None):
+            raise forms.ValidationError("Give the deposit as a percentage or as an amount.")
+        return data
+
+
+class MilestoneForm(forms.Form):
+    description = forms.CharField(max_length=500)
+    amount = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), help_text="Net of tax."
+    )

@@ -201,3 +201,32 @@ def days_sales_outstanding(today, *, days: int = 90) -> Decimal | None:
     if not invoiced:
         return None
     return (receivable / invoiced * days).quantize(Decimal("0.1"))
+
+
+def open_invoices_for_customer(customer):
+    """A customer's issued invoices with money owing, oldest due first."""
+    return (
+        Invoice.objects.receivable()
+        .filter(customer=customer)
+        .select_related("order")
+        .order_by("due_date", "id")
+    )
+
+
+def receipts_for_customer(customer):
+    """A customer's receipts, newest first, with the payments they made."""
+    from invoicing.models import Receipt
+
+    return (
+        Receipt.objects.filter(customer=customer)
+        .select_related("recorded_by")
+        .prefetch_related("payments__invoice")
+        .order_by("-date", "-id")
+    )
+
+
+def time_entries_for_order(order: Order):
+    """An order's time entries in date order, with the invoice each went on."""
+    from invoicing.models import TimeEntry
+
+    return TimeEntry.objects.filter(order=order).select_related("invoice_line__invoice")

@@ -18,4 +18,18 @@ urlpatterns = [
     path("<int:pk>/resolve-dispute/", views.invoice_resolve_dispute, name="resolve_dispute"),
     path("<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
     path("query/<str:token>/", views.invoice_public_query, name="public_query"),
+    path("<int:pk>/lines/add/", views.invoice_line_add, name="line_add"),
+    path("<int:pk>/lines/<int:line_id>/", views.invoice_line_edit, name="line_edit"),
+    path("<int:pk>/lines/<int:line_id>/row/", views.invoice_line_row, name="line_row"),
+    path("<int:pk>/lines/<int:line_id>/remove/", views.invoice_line_remove, name="line_remove"),
+    path("<int:pk>/apply-credit/", views.invoice_apply_credit, name="apply_credit"),
+    path("customers/<int:pk>/", views.customer_billing, name="customer_billing"),
+    path(
+        "customers/<int:pk>/receipts/",
+        views.customer_receive_payment,
+        name="customer_receive_payment",
+    ),
+    path("orders/<str:number>/time/", views.order_time_entry, name="time_entry"),
+    path("orders/<str:number>/deposit/", views.order_deposit, name="deposit"),
+    path("orders/<str:number>/milestone/", views.order_milestone, name="milestone"),
 ]

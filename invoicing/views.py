@@ -5,6 +5,7 @@ partial. Only finance (and managers) reach these pages; others get 403.
 """
 
 import csv
+from decimal import Decimal
 from functools import wraps
 
 from django.conf import settings
@@ -13,16 +14,32 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
 
+from customers.models import Customer
 from invoicing import queries, services
-from invoicing.forms import CreditNoteForm, InvoiceLineFormSet, PaymentForm, ReasonForm
-from invoicing.models import Invoice
+from invoicing.forms import (
+    ApplyCreditForm,
+    CreditNoteForm,
+    DepositForm,
+    InvoiceLineForm,
+    InvoiceLineFormSet,
+    MilestoneForm,
+    PaymentForm,
+    ReasonForm,
+    ReceiptForm,
+    TimeEntryForm,
+)
+from invoicing.models import CustomerCredit, Invoice
 from invoicing.pdf import invoice_pdf_filename, render_invoice_pdf
 from oms.accounts.roles import Role, has_role
 from oms.links.models import CustomerLink
 from oms.links.views import public_link_view
+from orders.models import Order
 from orders.services import OrderChanged
 
 
@@ -72,10 +89,22 @@ def invoice_drafts(request: HttpRequest) -> HttpResponse:
     return render(request, "invoicing/invoice_drafts.html", {"invoices": invoices})
 
 
+DETAIL_TEMPLATE = "invoicing/invoice_detail.html"
+DETAIL_PARTIALS = ("invoice-summary", "invoice-lines")
+
+
 @require_GET
 @finance_required
+@vary_on_headers("HX-Request")
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice(request, pk)
+    partial = request.GET.get("partial", "")
+    if request.htmx and partial in DETAIL_PARTIALS:
+        return render(request, f"{DETAIL_TEMPLATE}#{partial}", _detail_context(invoice))
+    return render(request, DETAIL_TEMPLATE, _detail_context(invoice))
+
+
+def _detail_context(invoice: Invoice, **extra) -> dict:
     lines = list(invoice.lines.all())
     formset = None
     if invoice.status == Invoice.Status.DRAFT and not invoice.is_credit_note:
@@ -89,24 +118,30 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "tax_rate": line.tax_rate,
                 }
                 for line in lines
-                if line.deducted_invoice_id is None
+                if line.deducted_invoice_id is None and not line.bills_time
             ]
         )
-    return render(
-        request,
-        "invoicing/invoice_detail.html",
-        {
-            "invoice": invoice,
-            "lines": lines,
-            "payments": list(invoice.payments.all()),
-            # Finance approves against the evidence that the work was delivered.
-            "proofs": list(invoice.order.proofs.select_related("delivered_by")),
-            "formset": formset,
-            "payment_form": PaymentForm(invoice=invoice),
-            "credit_form": CreditNoteForm(),
-            "reason_form": ReasonForm(),
-        },
-    )
+    editable = invoice.status == Invoice.Status.DRAFT and not invoice.is_credit_note
+    return {
+        "invoice": invoice,
+        "lines": lines,
+        "editable": editable,
+        "payments": list(invoice.payments.all()),
+        # Finance approves against the evidence that the work was delivered.
+        "proofs": list(invoice.order.proofs.select_related("delivered_by")),
+        "formset": formset,
+        "new_line_form": InvoiceLineForm(prefix="new") if editable else None,
+        "payment_form": PaymentForm(invoice=invoice),
+        "credit_form": CreditNoteForm(),
+        "reason_form": ReasonForm(),
+        "apply_credit_form": ApplyCreditForm(),
+        "credit_balance": (
+            CustomerCredit.objects.balance(invoice.customer_id, invoice.currency)
+            if invoice.is_issued and not invoice.is_credit_note
+            else None
+        ),
+        **extra,
+    }
 
 
 @require_POST
@@ -301,4 +336,316 @@ def invoice_public_query(request: HttpRequest, link: CustomerLink) -> HttpRespon
         request,
         "invoicing/invoice_query_received.html",
         {"invoice": invoice, "notice": notice, "company": settings.COMPANY},
+    )
+
+
+def _form_errors(form) -> str:
+    return " ".join(
+        (f"{form.fields[field].label or field.replace('_', ' ').capitalize()}: {error}")
+        if field != "__all__"
+        else error
+        for field, errors in form.errors.items()
+        for error in errors
+    )
+
+
+# --- draft lines, one at a time (htmx), the full form above still works without JS ---------
+
+
+def _draft_line(invoice: Invoice, line_id: int):
+    return get_object_or_404(
+        invoice.lines.filter(deducted_invoice__isnull=True, bills_time=False), pk=line_id
+    )
+
+
+def _lines_response(request: HttpRequest, invoice: Invoice, **extra) -> HttpResponse:
+    """The refreshed lines section; the summary (totals) refreshes on invoice-changed."""
+    invoice = _invoice(request, invoice.pk)
+    status = 400 if extra.get("line_error") else 200
+    response = render(
+        request,
+        f"{DETAIL_TEMPLATE}#invoice-lines",
+        _detail_context(invoice, **extra),
+        status=status,
+    )
+    return trigger_client_event(response, "invoice-changed")
+
+
+def _refusal(message: str):
+    """An action that only refuses: the form was invalid before any service ran."""
+
+    def refuse():
+        raise ValidationError(message)
+
+    return refuse
+
+
+def _line_edit(request: HttpRequest, invoice: Invoice, action, success: str) -> HttpResponse:
+    """Run one line edit; htmx gets the lines section back, a plain form a redirect."""
+    error = None
+    try:
+        action()
+    except OrderChanged:
+        error = "This order changed, reload."
+    except ValidationError as refusal:
+        error = _messages(refusal)
+    if request.htmx:
+        return _lines_response(
+            request, invoice, line_error=error, line_notice=not error and success
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, success)
+    return redirect("invoicing:detail", pk=invoice.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@finance_required
+def invoice_line_edit(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+    """GET: the line's row as a form (htmx) or the invoice page; POST: save the line."""
+    invoice = _invoice(request, pk)
+    line = _draft_line(invoice, line_id)
+    if request.method == "GET":
+        if not request.htmx:
+            return redirect(reverse("invoicing:detail", args=[invoice.pk]) + "#invoice-lines-form")
+        form = InvoiceLineForm(
+            prefix=f"line-{line.pk}",
+            initial={
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "discount_percent": line.discount_percent,
+                "tax_rate": line.tax_rate,
+            },
+        )
+        return render(
+            request,
+            f"{DETAIL_TEMPLATE}#invoice-line-form",
+            {"invoice": invoice, "line": line, "form": form},
+        )
+    form = InvoiceLineForm(request.POST, prefix=f"line-{line.pk}")
+    if not form.is_valid():
+        return _line_edit(request, invoice, _refusal(_form_errors(form)), "")
+    return _line_edit(
+        request,
+        invoice,
+        lambda: services.update_draft_invoice_line(
+            invoice, line.pk, form.cleaned_data, by=request.user
+        ),
+        "Line saved.",
+    )
+
+
+@require_GET
+@finance_required
+def invoice_line_row(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+    """The line's row as shown (cancelling an in-place edit)."""
+    invoice = _invoice(request, pk)
+    line = get_object_or_404(invoice.lines.all(), pk=line_id)
+    if not request.htmx:
+        return redirect("invoicing:detail", pk=invoice.pk)
+    editable = invoice.status == Invoice.Status.DRAFT and not invoice.is_credit_note
+    return render(
+        request,
+        f"{DETAIL_TEMPLATE}#invoice-line",
+        {"invoice": invoice, "line": line, "editable": editable},
+    )
+
+
+@require_POST
+@finance_required
+def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    form = InvoiceLineForm(request.POST, prefix="new")
+    if not form.is_valid():
+        return _line_edit(request, invoice, _refusal(_form_errors(form)), "")
+    return _line_edit(
+        request,
+        invoice,
+        lambda: services.add_draft_invoice_line(invoice, form.cleaned_data, by=request.user),
+        "Line added.",
+    )
+
+
+@require_POST
+@finance_required
+def invoice_line_remove(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    return _line_edit(
+        request,
+        invoice,
+        lambda: services.remove_draft_invoice_line(invoice, line_id, by=request.user),
+        "Line removed.",
+    )
+
+
+# --- customer credit ---------------------------------------------------------------------
+
+
+@require_POST
+@finance_required
+def invoice_apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    form = ApplyCreditForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Credit not applied: " + _form_errors(form))
+        return redirect("invoicing:detail", pk=invoice.pk)
+    return _act(
+        request,
+        invoice,
+        lambda: services.apply_customer_credit(
+            invoice, by=request.user, amount=form.cleaned_data["amount"]
+        ),
+        "Customer credit applied.",
+    )
+
+
+def _customer(request: HttpRequest, pk: int) -> Customer:
+    return get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+
+
+def _billing_page(request: HttpRequest, customer: Customer, **extra) -> HttpResponse:
+    context = {
+        "customer": customer,
+        "balances": CustomerCredit.objects.balances(customer),
+        "entries": list(
+            CustomerCredit.objects.filter(customer=customer).select_related(
+                "invoice", "receipt", "recorded_by"
+            )[:50]
+        ),
+        "open_invoices": list(queries.open_invoices_for_customer(customer)),
+        "receipts": list(queries.receipts_for_customer(customer)[:20]),
+        "form": extra.pop("form", None)
+        or ReceiptForm(initial={"currency": customer.currency, "date": timezone.localdate()}),
+        **extra,
+    }
+    return render(
+        request,
+        "invoicing/customer_billing.html",
+        context,
+        status=400 if extra.get("error") else 200,
+    )
+
+
+@require_GET
+@finance_required
+def customer_billing(request: HttpRequest, pk: int) -> HttpResponse:
+    """A customer's money: credit balance and its ledger, open invoices, receipts, and the
+    form to record one receipt across their invoices."""
+    return _billing_page(request, _customer(request, pk))
+
+
+@require_POST
+@finance_required
+def customer_receive_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    form = ReceiptForm(request.POST)
+    if not form.is_valid():
+        return _billing_page(request, customer, form=form, error=_form_errors(form))
+    allocations = {
+        key.removeprefix("alloc-"): value.strip()
+        for key, value in request.POST.items()
+        if key.startswith("alloc-") and value.strip()
+    }
+    data = form.cleaned_data
+    try:
+        if any(not key.isdigit() for key in allocations):
+            raise ValidationError("One of the invoices does not exist.")
+        receipt = services.receive_payment(
+            customer,
+            by=request.user,
+            amount=data["amount"],
+            currency=data["currency"],
+            allocations=allocations,
+            date=data["date"],
+            method=data["method"],
+            reference=data["reference"],
+        )
+    except OrderChanged:
+        return _billing_page(request, customer, form=form, error="An order changed; reload.")
+    except ValidationError as refusal:
+        return _billing_page(request, customer, form=form, error=_messages(refusal))
+    credit = receipt.amount - sum((p.amount for p in receipt.payments.all()), Decimal("0.00"))
+    messages.success(
+        request,
+        f"{receipt} recorded"
+        + (f"; {receipt.currency} {credit} kept as customer credit." if credit else "."),
+    )
+    return redirect("invoicing:customer_billing", pk=customer.pk)
+
+
+# --- from the order page: time, deposits and milestones --------------------------------
+
+
+def _order(request: HttpRequest, number: str) -> Order:
+    return get_object_or_404(Order.objects.visible_to(request.user), number=number)
+
+
+def _back_to_order(order: Order) -> HttpResponse:
+    return redirect(reverse("orders:detail", args=[order.number]) + "#order-billing")
+
+
+@require_POST
+@login_required
+def order_time_entry(request: HttpRequest, number: str) -> HttpResponse:
+    if not has_role(request.user, Role.OPERATIONS, Role.FINANCE):
+        raise PermissionDenied("Only operations or finance may record time.")
+    order = _order(request, number)
+    form = TimeEntryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Time not recorded: " + _form_errors(form))
+        return _back_to_order(order)
+    try:
+        services.record_time_entry(order, by=request.user, **form.cleaned_data)
+    except OrderChanged:
+        messages.error(request, "This order changed, reload.")
+    except ValidationError as refusal:
+        messages.error(request, "Time not recorded: " + _messages(refusal))
+    else:
+        messages.success(request, "Time recorded; it is billed on the order's next invoice.")
+    return _back_to_order(order)
+
+
+def _raise_staged(request: HttpRequest, order: Order, form, create) -> HttpResponse:
+    if not form.is_valid():
+        messages.error(request, "Invoice not raised: " + _form_errors(form))
+        return _back_to_order(order)
+    try:
+        invoice = create(form.cleaned_data)
+    except OrderChanged:
+        messages.error(request, "This order changed, reload.")
+    except ValidationError as refusal:
+        messages.error(request, "Invoice not raised: " + _messages(refusal))
+    else:
+        messages.success(request, f"{invoice} drafted; review and approve it.")
+        return redirect("invoicing:detail", pk=invoice.pk)
+    return _back_to_order(order)
+
+
+@require_POST
+@finance_required
+def order_deposit(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order(request, number)
+    return _raise_staged(
+        request,
+        order,
+        DepositForm(request.POST),
+        lambda data: services.create_deposit_invoice(
+            order, by=request.user, percent=data["percent"], amount=data["amount"]
+        ),
+    )
+
+
+@require_POST
+@finance_required
+def order_milestone(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order(request, number)
+    return _raise_staged(
+        request,
+        order,
+        MilestoneForm(request.POST),
+        lambda data: services.create_milestone_invoice(
+            order, by=request.user, description=data["description"], amount=data["amount"]
+        ),
     )

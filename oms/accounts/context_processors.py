@@ -24,6 +24,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Draft invoices", "invoicing:drafts", (Role.FINANCE,)),
     ("Overdue", "invoicing:overdue", (Role.FINANCE,)),
     ("Receivables", "invoicing:receivables", (Role.FINANCE,)),
+    ("Bank", "banking:statements", (Role.FINANCE,)),
     ("Orders", "orders:search", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Customers", "customers:list", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Xero", "accounting:settings", (Role.FINANCE,)),

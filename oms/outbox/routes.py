@@ -75,6 +75,11 @@ ROUTES: dict[str, list[Handler]] = {
     "import.finished": [],
     "product.restored": [],
     "payment.recorded": [automation.review_dunning, *_RULES, accounting.push_payment_to_accounting],
+    "customer_credit.received": [],
+    "customer_credit.applied": [],
+    "time_entry.recorded": [],
+    "bank_statement.imported": [],
+    "bank_line.ignored": [],
 }
 
 
