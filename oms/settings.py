@@ -417,9 +417,6 @@ AXES_VERBOSE = False
 # e.g. "finance,manager,admin". Empty: optional for everyone.
 REQUIRE_TOTP_FOR = [role.strip().lower() for role in env.list("REQUIRE_TOTP_FOR", default=[])]
 OTP_TOTP_ISSUER = COMPANY["name"] + " OMS"
-# Uploads (photos, signatures, logos, import files): the largest file of each kind, in bytes.
-IMPORT_UPLOAD_MAX_BYTES = env.int("IMPORT_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
-LOGO_UPLOAD_MAX_BYTES = env.int("LOGO_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)
 
 # --- Logging ----------------------------------------------------------------
 

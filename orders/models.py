@@ -598,12 +598,12 @@ class TimelineEvent(models.Model):
 
 def _private_upload_to(instance, filename: str) -> str:
     """A random stored name under the order's folder; the customer's file name is kept only
-    as data, never as a path."""
-    import uuid
+    as data, never as a path (the suffix is the one the content check found)."""
     from pathlib import PurePath
 
-    suffix = PurePath(filename).suffix.lower()[:8]
-    return f"private/orders/{instance.order_id}/{uuid.uuid4().hex}{suffix}"
+    from oms.uploads import random_upload_name
+
+    return random_upload_name(f"orders/{instance.order_id}", PurePath(filename).suffix)
 
 
 class OrderAttachment(models.Model):

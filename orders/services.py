@@ -724,59 +724,25 @@ def record_line_delivery(
     return order
 
 
-def _image_bytes_valid(data: bytes) -> str:
-    """The Pillow format name of `data` if it is a whole image, else ValidationError."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format or ""
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(
-            "Only photos (JPEG, PNG, WebP or GIF images) can be uploaded."
-        ) from exc
-    if fmt not in IMAGE_TYPES:
-        raise ValidationError("Only photos (JPEG, PNG, WebP or GIF images) can be uploaded.")
-    return fmt
-
-
-IMAGE_TYPES = {
-    "JPEG": ("image/jpeg", ".jpg"),
-    "PNG": ("image/png", ".png"),
-    "WEBP": ("image/webp", ".webp"),
-    "GIF": ("image/gif", ".gif"),
-}
-
-
 def _store_image(order: Order, *, by, data: bytes, name: str, kind: str, proof=None):
     from django.conf import settings
     from django.core.files.base import ContentFile
 
+    from oms.uploads import check_image
     from orders.models import OrderAttachment
 
-    limit = settings.ORDER_UPLOAD_MAX_BYTES
-    if len(data) > limit:
-        raise ValidationError(
-            f"That file is {len(data) / 1_048_576:.1f} MB; photos may be at most "
-            f"{limit / 1_048_576:.0f} MB."
-        )
-    if not data:
-        raise ValidationError("The file is empty.")
-    content_type, suffix = IMAGE_TYPES[_image_bytes_valid(data)]
+    checked = check_image(data, limit=settings.ORDER_UPLOAD_MAX_BYTES)
     attachment = OrderAttachment(
         order=order,
         proof=proof,
         kind=kind,
         original_name=(name or "")[:200],
-        content_type=content_type,
+        content_type=checked.content_type,
         size=len(data),
         uploaded_by=by,
     )
     # The stored name is random; only the suffix comes from the detected format.
-    attachment.file.save(f"upload{suffix}", ContentFile(data), save=False)
+    attachment.file.save(f"upload{checked.suffix}", ContentFile(data), save=False)
     attachment.save()
     return attachment
 

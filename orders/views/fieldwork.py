@@ -9,12 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_time
 from django.views.decorators.http import require_GET, require_POST
 
+from oms.uploads import download_response, read_upload
 from orders import queries, services
 from orders.models import OrderAttachment
 from orders.views.operations import (
@@ -121,15 +122,12 @@ def photo_upload(request, number: str):
     if upload is None:
         messages.error(request, "Choose a photo to upload.")
         return redirect("orders:job_sheet", number=order.number)
-    if upload.size > settings.ORDER_UPLOAD_MAX_BYTES:
-        # Refused before reading it into memory.
-        messages.error(
-            request,
-            f"That file is {upload.size / 1_048_576:.1f} MB; photos may be at most "
-            f"{settings.ORDER_UPLOAD_MAX_BYTES / 1_048_576:.0f} MB.",
-        )
+    try:
+        # Refused before reading it into memory when it says it is too big.
+        data = read_upload(upload, limit=settings.ORDER_UPLOAD_MAX_BYTES, what="photos")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("orders:job_sheet", number=order.number)
-    data = upload.read()
     return act(
         request,
         order,
@@ -181,12 +179,8 @@ def attachment_download(request, number: str, attachment_id: int):
     except FileNotFoundError as exc:
         raise Http404("The file is missing.") from exc
     suffix = attachment.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(
+    return download_response(
         handle,
-        as_attachment=True,
         filename=f"{order.number}-{attachment.kind}-{attachment.pk}.{suffix}",
-        content_type=attachment.content_type or "application/octet-stream",
+        content_type=attachment.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
