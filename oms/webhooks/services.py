@@ -23,12 +23,13 @@ from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from oms.accounts.roles import Role, has_role
 from oms.outbox.models import OutboxEvent
 from oms.webhooks import events
 from oms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, new_secret
@@ -49,6 +50,12 @@ Delivery = WebhookDelivery
 # --- the manager's actions -------------------------------------------------------------
 
 
+def _ensure_manager(by) -> None:
+    """Only managers (and administrators) point the business's events at other systems."""
+    if not has_role(by, Role.MANAGER):
+        raise PermissionDenied("Only managers look after webhooks.")
+
+
 def _lock(endpoint: Endpoint) -> Endpoint:
     return Endpoint.objects.select_for_update().get(pk=endpoint.pk)
 
@@ -64,6 +71,7 @@ def _clean_types(event_types: list[str]) -> list[str]:
 
 def create_endpoint(*, url: str, description: str, event_types: list[str], by) -> Endpoint:
     """Register a receiver; its secret is generated here and shown to the manager once."""
+    _ensure_manager(by)
     with transaction.atomic():
         return Endpoint.objects.create(
             url=url,
@@ -76,8 +84,9 @@ def create_endpoint(*, url: str, description: str, event_types: list[str], by) -
 def update_endpoint(
     endpoint: Endpoint, *, url: str, description: str, event_types: list[str], by
 ) -> Endpoint:
-    """Change where events go and which; deliveries already queued keep their URL's body
-    but go to the new URL."""
+    """Change where events go and which. Deliveries already queued keep their body and go
+    to the new URL."""
+    _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
@@ -90,6 +99,7 @@ def update_endpoint(
 
 def rotate_secret(endpoint: Endpoint, *, by) -> Endpoint:
     """A new signing secret, used from the next attempt on; the old one stops at once."""
+    _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
@@ -101,18 +111,20 @@ def rotate_secret(endpoint: Endpoint, *, by) -> Endpoint:
 
 def pause_endpoint(endpoint: Endpoint, *, by, reason: str = "") -> Endpoint:
     """Stop sending; events keep queueing, held until the endpoint is resumed."""
+    _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
         if endpoint.status == Endpoint.Status.PAUSED:
             raise ValidationError("This endpoint is already paused.")
-        who = by.get_full_name() or by.email if by else "the OMS"
+        who = by.get_full_name() or by.email
         _pause(endpoint, reason=reason or f"Paused by {who}.", now=timezone.now())
     return endpoint
 
 
 def resume_endpoint(endpoint: Endpoint, *, by) -> Endpoint:
     """Send again: the held deliveries are queued now, each with a fresh retry window."""
+    _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
@@ -143,6 +155,7 @@ def resume_endpoint(endpoint: Endpoint, *, by) -> Endpoint:
 
 def archive_endpoint(endpoint: Endpoint, *, by) -> Endpoint:
     """Retire an endpoint for good; its log stays, deliveries not yet made are dropped."""
+    _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
@@ -162,6 +175,7 @@ def archive_endpoint(endpoint: Endpoint, *, by) -> Endpoint:
 
 def send_ping(endpoint: Endpoint, *, by) -> Delivery:
     """Queue a signed test event; the worker sends it within seconds and logs the answer."""
+    _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
@@ -175,6 +189,7 @@ def send_ping(endpoint: Endpoint, *, by) -> Delivery:
 
 def redeliver(delivery: Delivery, *, by) -> Delivery:
     """Send a delivered or failed event once more (a receiver lost it, or was fixed)."""
+    _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(delivery.endpoint)
         _ensure_not_archived(endpoint)

@@ -1,10 +1,17 @@
 """Managers register, change, pause, resume and test endpoints; nobody else may."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from oms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from oms.webhooks.services import create_endpoint, send_due, send_ping
+from oms.webhooks.services import (
+    create_endpoint,
+    pause_endpoint,
+    rotate_secret,
+    send_due,
+    send_ping,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +69,16 @@ def test_others_may_not_act_on_an_endpoint(client, cast, manager, role):
         assert client.post(url).status_code == 403
     endpoint.refresh_from_db()
     assert endpoint.status == WebhookEndpoint.Status.ACTIVE
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_the_services_refuse_anyone_but_a_manager(finance, manager):
+    with pytest.raises(PermissionDenied):
+        create_endpoint(**NEW, by=finance)
+    endpoint = create_endpoint(**NEW, by=manager)
+    for action in (rotate_secret, pause_endpoint, send_ping):
+        with pytest.raises(PermissionDenied):
+            action(endpoint, by=finance)
     assert not WebhookDelivery.objects.exists()
 
 
