@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oms.automation.tasks.expire_quotes",
         "schedule": timedelta(minutes=5),
     },
+    "resume-imports": {
+        "task": "oms.imports.tasks.resume_imports",
+        "schedule": timedelta(seconds=env.int("IMPORT_SWEEP_INTERVAL", default=30)),
+    },
     "send-due-webhooks": {
         "task": "oms.webhooks.tasks.send_due_webhooks",
         "schedule": timedelta(seconds=env.int("WEBHOOK_SWEEP_INTERVAL", default=10)),
@@ -261,6 +265,8 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
 IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
 IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=1_000)
+# Seconds after which a running import whose worker died is started again by beat's sweep.
+IMPORT_RESUME_AFTER = env.int("IMPORT_RESUME_AFTER", default=120)
 # Pipeline: days in a stage after which an order is flagged as stalled ("invoiced" counts
 # days past the invoice due date). Override with e.g. PIPELINE_STALL_DAYS="quoted=10;delivered=1"
 PIPELINE_STALL_DAYS = {

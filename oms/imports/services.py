@@ -12,12 +12,15 @@ import publishes `import.finished`. Nothing here reacts to those events yet.
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Contact, Customer
@@ -120,8 +123,8 @@ def _file_bytes(job: ImportJob) -> bytes:
 
 
 def queue_import(job: ImportJob, *, by, skip_invalid: bool) -> ImportJob:
-    """Run a small file now, in this request; hand a large one to the worker (it starts
-    after this transaction commits)."""
+    """Run a small file now, in this request; hand a large one to the worker (woken after
+    this transaction commits; beat's sweep picks it up if that message is lost)."""
     _ensure_may_import(by, job.kind)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -129,48 +132,77 @@ def queue_import(job: ImportJob, *, by, skip_invalid: bool) -> ImportJob:
         import_fields.check_mapping(job.kind, job.headers, job.mapping)
         job.skip_invalid = skip_invalid
         inline = job.total_rows <= settings.IMPORT_INLINE_MAX_ROWS
-        job.status = ImportJob.Status.RUNNING if inline else ImportJob.Status.QUEUED
-        job.save(update_fields=["skip_invalid", "status"])
-        if not inline:
-            from oms.imports.tasks import run_import_job
-
-            transaction.on_commit(lambda: run_import_job.delay(job.pk))
+        if inline:
+            job.status = ImportJob.Status.RUNNING
+            job.started_at = timezone.now()
+        else:
+            job.status = ImportJob.Status.QUEUED
+            transaction.on_commit(partial(_wake_worker, job.pk))
+        job.save(update_fields=["skip_invalid", "status", "started_at"])
     if inline:
         return run_import(job.pk)
     return job
 
 
-def claim_import(job_id: int) -> ImportJob | None:
-    """Take a queued import for this worker; None if another took it or it already ran
-    (a redelivered task message finds nothing to do)."""
+def _wake_worker(job_id: int) -> None:
+    """Best effort: with the broker down, beat's sweep starts the import later."""
+    from oms.imports.tasks import run_import_job
+
+    try:
+        run_import_job.apply_async((job_id,), retry=False)
+    except Exception:  # broker unreachable
+        logger.warning("Broker unreachable; import %s waits for the next sweep.", job_id)
+
+
+def _resumable():
+    """Queued imports, and running ones whose run has died: their row is not locked (a
+    live run holds the lock until it commits) and they started a while ago."""
+    stalled = timezone.now() - timedelta(seconds=settings.IMPORT_RESUME_AFTER)
+    return ImportJob.objects.filter(
+        Q(status=ImportJob.Status.QUEUED)
+        | Q(status=ImportJob.Status.RUNNING, started_at__lt=stalled)
+    )
+
+
+def resumable_imports() -> list[int]:
+    """The imports a worker should (re)start now; rows held by live runs are skipped."""
     with transaction.atomic():
-        job = (
-            ImportJob.objects.select_for_update(skip_locked=True)
-            .filter(pk=job_id, status=ImportJob.Status.QUEUED)
-            .first()
-        )
+        return list(_resumable().select_for_update(skip_locked=True).values_list("pk", flat=True))
+
+
+def claim_import(job_id: int) -> ImportJob | None:
+    """Take a queued (or abandoned) import for this worker; None when a live run has it or
+    it has finished, so a task delivered twice does the work once."""
+    with transaction.atomic():
+        job = _resumable().select_for_update(skip_locked=True).filter(pk=job_id).first()
         if job is None:
             return None
         job.status = ImportJob.Status.RUNNING
-        job.save(update_fields=["status"])
+        job.started_at = timezone.now()
+        job.save(update_fields=["status", "started_at"])
     return job
 
 
-def run_import(job_id: int) -> ImportJob:
-    """Check every row again and write the file in one transaction. A refusal (invalid
-    rows without "skip invalid rows") or a crash leaves nothing written, and says why."""
-    job = ImportJob.objects.get(pk=job_id)
-    job.started_at = timezone.now()
-    job.processed_rows = 0
-    job.save(update_fields=["started_at", "processed_rows"])
-    report_progress(job.pk, 0)
+def run_import(job_id: int) -> ImportJob | None:
+    """Check every row again and write the file in one transaction, holding the job's row
+    lock throughout (which is how a sweep tells a live run from a dead one). A refusal
+    (invalid rows without "skip invalid rows") or a crash leaves nothing written, and the
+    job says why. None if another run has the job."""
+    report_progress(job_id, 0)
     try:
-        plan = preview_import(job)
-        job.total_rows = plan.total_rows
-        job.errors = [{"row": e.row, "message": e.message} for e in plan.errors]
-        if plan.errors and not job.skip_invalid:
-            return _finish(job, ImportJob.Status.REJECTED, message=_rejection(plan))
         with transaction.atomic():
+            job = (
+                ImportJob.objects.select_for_update(no_key=True, skip_locked=True)
+                .filter(pk=job_id, status=ImportJob.Status.RUNNING)
+                .first()
+            )
+            if job is None:
+                return None
+            plan = preview_import(job)
+            job.total_rows = plan.total_rows
+            job.errors = [{"row": e.row, "message": e.message} for e in plan.errors]
+            if plan.errors and not job.skip_invalid:
+                return _finish(job, ImportJob.Status.REJECTED, message=_rejection(plan))
             counts = WRITERS[job.kind](plan, job)
             job.created_count = counts["created"]
             job.updated_count = counts["updated"]
@@ -188,11 +220,11 @@ def run_import(job_id: int) -> ImportJob:
                 skipped=job.skipped_count,
             )
     except ValidationError as exc:
-        return _failed(job, " ".join(exc.messages))
+        return _failed(job_id, " ".join(exc.messages))
     except Exception as exc:
-        logger.exception("Import %s failed", job.pk)
+        logger.exception("Import %s failed", job_id)
         return _failed(
-            job, f"The import stopped on an unexpected error ({exc}); nothing was saved."
+            job_id, f"The import stopped on an unexpected error ({exc}); nothing was saved."
         )
     report_progress(job.pk, job.processed_rows)
     return job
@@ -213,14 +245,11 @@ def _finish(job: ImportJob, status: str, *, message: str = "") -> ImportJob:
     return job
 
 
-def _failed(job: ImportJob, message: str) -> ImportJob:
-    """After a rollback: the job row says what happened; every count is back to zero."""
-    errors = job.errors
-    job = ImportJob.objects.get(pk=job.pk)
-    job.errors = errors
-    job.created_count = job.updated_count = job.unchanged_count = job.skipped_count = 0
-    job.processed_rows = 0
-    return _finish(job, ImportJob.Status.FAILED, message=message)
+def _failed(job_id: int, message: str) -> ImportJob:
+    """After the rollback: the job row says what happened; nothing was imported."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        return _finish(job, ImportJob.Status.FAILED, message=message)
 
 
 def progress_key(job_id: int) -> str:
