@@ -525,6 +525,29 @@ class OrderLine(models.Model):
         return self.net_amount + self.tax_amount
 
 
+# Transitions off the standard path, as (from state, to state); None means from anywhere.
+# Hold, cancel, rework, reopen after lost and billing reopened after a credit note.
+EXCEPTION_STEPS = (
+    (None, "on_hold"),
+    (None, "cancelled"),
+    ("delivered", "in_progress"),
+    ("lost", "enquiry"),
+    ("invoiced", "delivered"),
+)
+# Other timeline rows that mark one: a change request, a credit note or a void.
+EXCEPTION_DETAIL_KEYS = ("change_request", "credit_note")
+
+
+def _exception_condition() -> Q:
+    steps = Q(pk__in=[])
+    for source, target in EXCEPTION_STEPS:
+        steps |= Q(to_state=target) if source is None else Q(from_state=source, to_state=target)
+    details = Q(pk__in=[])
+    for key in EXCEPTION_DETAIL_KEYS:
+        details |= Q(details__has_key=key)
+    return (Q(kind="transition") & steps) | (~Q(kind="transition") & details)
+
+
 class TimelineQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Timeline events are append-only.")
@@ -572,6 +595,13 @@ class TimelineEvent(models.Model):
                 fields=["order", "created_at", "id"],
                 name="timeline_transition_idx",
                 condition=Q(kind="transition"),
+            ),
+            # Exception frequency reads only the steps off the standard path (the condition
+            # matches orders.metrics.EXCEPTION_EVENTS).
+            models.Index(
+                fields=["order"],
+                name="timeline_exception_idx",
+                condition=_exception_condition(),
             ),
         ]
 

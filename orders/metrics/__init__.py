@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import EXCEPTION_DETAIL_KEYS, EXCEPTION_STEPS, Order
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -47,6 +47,23 @@ EXCEPTION_KINDS = (
     ("cancel", "Cancelled"),
     ("reopen", "Reopened after being lost"),
     ("correction", "Billing corrected (credit note, void or billing reopened)"),
+)
+
+
+def _step_sql(source: str | None, target: str) -> str:
+    if source is None:
+        return f"e.to_state = '{target}'"
+    return f"(e.from_state = '{source}' AND e.to_state = '{target}')"
+
+
+# Timeline rows that can mark an exception, the same condition as the partial index
+# timeline_exception_idx (orders.models), so only those rows are read.
+EXCEPTION_EVENTS = (
+    "((e.kind = 'transition' AND ("
+    + " OR ".join(_step_sql(source, target) for source, target in EXCEPTION_STEPS)
+    + ")) OR (NOT (e.kind = 'transition') AND ("
+    + " OR ".join(f"e.details ? '{key}'" for key in EXCEPTION_DETAIL_KEYS)
+    + ")))"
 )
 
 # The funnel: orders of the cohort that reached each stage (or a later one).
@@ -135,7 +152,7 @@ def _order_filter(filters: MetricFilters, alias: str = "o") -> str:
     if filters.segment:
         customers = tables["customer"]
         sql += (
-            f" AND {alias}.customer_id IN (SELECT id FROM {customers} WHERE segment = %(segment)s)"  # noqa: E501, S608
+            f" AND {alias}.customer_id IN (SELECT id FROM {customers} WHERE segment = %(segment)s)"  # noqa: S608
         )
     if filters.owner_id:
         sql += f" AND {alias}.owner_id = %(owner_id)s"
@@ -437,13 +454,17 @@ def receivables_trend(filters: MetricFilters) -> dict:
                 INTERVAL '1 month'
             ) AS m
         ),
+        by_month AS (
+            SELECT date_trunc('month', day)::date AS month,
+                   SUM(invoiced) AS invoiced, SUM(change) AS change
+            FROM movements
+            WHERE day BETWEEN %(date_from)s AND %(date_to)s
+            GROUP BY 1
+        ),
         monthly AS (
             SELECT months.month, months.first_day, months.last_day,
-                   COALESCE(SUM(mv.invoiced), 0) AS invoiced,
-                   COALESCE(SUM(mv.change), 0) AS change
-            FROM months
-            LEFT JOIN movements mv ON mv.day BETWEEN months.first_day AND months.last_day
-            GROUP BY months.month, months.first_day, months.last_day
+                   COALESCE(b.invoiced, 0) AS invoiced, COALESCE(b.change, 0) AS change
+            FROM months LEFT JOIN by_month b ON b.month = months.month
         ),
         settled AS (
             SELECT date_trunc('month', s.settled_on)::date AS month, COUNT(*) AS settled,
@@ -553,6 +574,7 @@ def enquiry_cohort(filters: MetricFilters) -> dict:
                         AND e.from_state = 'invoiced' AND e.to_state = 'delivered'))
                     AS correction
             FROM {t["timeline"]} e JOIN cohort ON cohort.id = e.order_id
+            WHERE {EXCEPTION_EVENTS}
             GROUP BY e.order_id
         )
         SELECT COUNT(*) AS enquiries,

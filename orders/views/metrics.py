@@ -53,21 +53,11 @@ class MetricsFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["salesperson"].queryset = metrics.salespeople()
-        defaults = metrics.default_filters()
         self.fields["date_from"].widget = forms.DateInput(attrs={"type": "date"})
         self.fields["date_to"].widget = forms.DateInput(attrs={"type": "date"})
-        self.defaults = {
-            "date_from": defaults.date_from,
-            "date_to": defaults.date_to,
-            "dso_reduction": DEFAULT_DSO_REDUCTION,
-            "lag_reduction": DEFAULT_LAG_REDUCTION,
-        }
 
     def clean(self):
         data = super().clean()
-        for name, default in self.defaults.items():
-            if data.get(name) is None and name not in self.errors:
-                data[name] = default
         start, end = data.get("date_from"), data.get("date_to")
         if start and end:
             if start > end:
@@ -94,8 +84,19 @@ def _ensure_manager(request) -> None:
 
 
 def _form(request) -> MetricsFilterForm:
+    """The filters from the query string; a parameter left out takes its default, so the
+    fields (and the CSV links) always show what the figures were computed for."""
     params = request.GET.copy()
     params.pop("partial", None)
+    defaults = metrics.default_filters()
+    for name, value in (
+        ("date_from", defaults.date_from),
+        ("date_to", defaults.date_to),
+        ("dso_reduction", DEFAULT_DSO_REDUCTION),
+        ("lag_reduction", DEFAULT_LAG_REDUCTION),
+    ):
+        if not params.get(name, "").strip():
+            params[name] = str(value)
     form = MetricsFilterForm(params)
     form.is_valid()
     return form
