@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from customers.models import Contact, Customer
 from oms import money
+from oms.accounts.roles import Role, has_role
 from oms.imports import fields as parse
 from oms.imports.files import Table
 from oms.imports.models import ImportKind
@@ -311,6 +312,10 @@ def _plan_customers(plan: Plan, rows: list[Row], by) -> None:
         first_row, values = members[0]
         customer = _match_customer(key, values, by_ref, by_name)
         unit = _customer_unit(customer, values, [row.number for row, _ in members])
+        if unit.action == "create" and "account_manager_id" not in values:
+            # A salesperson's new customers are theirs, so they can see them; a manager's
+            # import leaves them unassigned unless the file names someone.
+            unit.customer.account_manager_id = None if has_role(by, Role.MANAGER) else by.pk
         for _row, row_values in members:
             if row_values["contact"]:
                 _plan_contact(unit, row_values["contact"])

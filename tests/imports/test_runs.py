@@ -181,3 +181,11 @@ def test_mapping_is_remembered_per_person_and_kind(manager):
         kind="products", name="p2.csv", data=csv_bytes(rows), by=manager
     )
     assert next_time.mapping == {"code": "Ref", "name": "Item", "unit_price": "Cost"}
+
+
+def test_customers_a_salesperson_imports_are_theirs_to_see(sales, manager):
+    import_file("customers", csv_bytes([["Company"], ["Sold Ltd"]]), by=sales)
+    import_file("customers", csv_bytes([["Company"], ["Unassigned Ltd"]]), by=manager)
+    assert Customer.objects.get(name="Sold Ltd").account_manager == sales
+    assert Customer.objects.get(name="Unassigned Ltd").account_manager is None
+    assert list(Customer.objects.visible_to(sales).values_list("name", flat=True)) == ["Sold Ltd"]

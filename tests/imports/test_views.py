@@ -143,3 +143,13 @@ def test_preview_query_count_does_not_grow_with_rows(
     assert f'{count}</span><span class="stat-label">to create' in response.content.decode()
     assert not Customer.objects.filter(name="Job").exists()
     assert Product.objects.count() == 1
+
+
+def test_admin_lists_imports_read_only(client, admin_user, manager):
+    job = import_file("customers", csv_bytes([["Company"], ["Listed Ltd"]]), by=manager)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:imports_importjob_changelist")).content.decode()
+    assert "customers.csv" in page
+    detail = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
+    assert detail.status_code == 200
+    assert 'name="_save"' not in detail.content.decode()
