@@ -30,6 +30,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Xero", "accounting:settings", (Role.FINANCE,)),
     ("Decisions", "automation:decisions", (Role.SALES,)),
     ("Automations", "automation:rules", (Role.MANAGER,)),
+    ("API tokens", "api:tokens", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Import", "imports:start", (Role.MANAGER,)),
     ("Webhooks", "webhooks:list", (Role.MANAGER,)),
 ]

@@ -122,3 +122,13 @@ def test_rate_limit_counts_per_token(settings, sales, operations):
     # Another integration has its own allowance.
     assert bearer(other_secret).get(ORDERS).status_code == 200
     assert throttle.get_rate() == "3/min"
+
+
+def test_token_page_is_in_the_menu_and_runs_without_inline_code(client, operations):
+    from tests.security.inline_code import inline_code
+
+    client.force_login(operations)
+    response = client.post(reverse("api:tokens"), {"name": "Dispatch app"})
+    page = response.content.decode()
+    assert f'href="{reverse("api:tokens")}"' in page
+    assert inline_code(page) == []
