@@ -46,6 +46,8 @@ ACCESS: dict[str, Access] = {
     "accounts:password_reset_complete": row(200, 200, 200, 200, 200, 200),
     "accounts:otp_verify": row(302, 302, 302, 302, 302, 302),
     "accounts:otp_setup": row(302, 200, 200, 200, 200, 200),
+    # audit log: administrators only
+    "audit:log": row(302, 403, 403, 403, 403, 200),
     # automation
     "automation:inbox": row(302, 200, 200, 200, 200, 200),
     "automation:badge": row(302, 200, 200, 200, 200, 200),

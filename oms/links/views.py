@@ -7,8 +7,12 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from oms.audit.models import AuditEntry
+from oms.audit.services import record_audit
 from oms.links.ratelimit import is_rate_limited
 from oms.links.services import LinkExpired, resolve_link
+
+Action = AuditEntry.Action
 
 
 def link_expired(request, link=None) -> HttpResponse:
@@ -39,8 +43,18 @@ def public_link_view(purpose: str) -> Callable:
             try:
                 link = resolve_link(token, purpose=purpose)
             except LinkExpired as exc:
+                record_audit(Action.LINK_USED, request=request, target=exc.link, outcome="expired")
                 return link_expired(request, exc.link)
             response = view(request, link, *args, **kwargs)
+            record_audit(
+                Action.LINK_USED,
+                request=request,
+                target=link,
+                document=f"{link.target_type}#{link.target_id}",
+                purpose=purpose,
+                method=request.method,
+                status=response.status_code,
+            )
             response["X-Robots-Tag"] = "noindex, nofollow"
             # The token is in the URL: never sent to another site, while same-origin form
             # posts keep their Origin header so Django's CSRF check can pass them.
