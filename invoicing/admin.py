@@ -10,7 +10,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from invoicing import services
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import CustomerCredit, Invoice, InvoiceLine, Payment, Receipt, TimeEntry
 from orders.services import OrderChanged
 
 
@@ -249,3 +249,43 @@ class PaymentAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money facts: readable here, written only by the services."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "date", "currency", "amount", "method", "reference")
+    search_fields = ("customer__name", "reference")
+    list_select_related = ("customer",)
+
+
+@admin.register(CustomerCredit)
+class CustomerCreditAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "created_at", "kind", "currency", "amount", "invoice")
+    list_filter = ("kind", "currency")
+    search_fields = ("customer__name",)
+    list_select_related = ("customer", "invoice")
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(ReadOnlyAdmin):
+    list_display = ("order", "date", "person", "hours", "rate", "description", "invoice_line")
+    search_fields = ("order__number", "person", "description")
+    list_select_related = ("order", "invoice_line__invoice")

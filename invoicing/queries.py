@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
 from invoicing.models import Invoice, Payment
 from oms import money
@@ -28,6 +28,7 @@ class BillingSummary:
     paid: Decimal
     outstanding: Decimal
     draft: Decimal
+    time: Decimal = ZERO  # billed for time entries, on top of the order total
 
     @property
     def net_invoiced(self) -> Decimal:
@@ -35,7 +36,7 @@ class BillingSummary:
 
     @property
     def to_invoice(self) -> Decimal:
-        return max(self.ordered - self.net_invoiced, ZERO)
+        return max(self.ordered - (self.net_invoiced - self.time), ZERO)
 
     @property
     def delivered_share(self) -> Decimal:
@@ -66,7 +67,14 @@ def billing_summary(order: Order) -> BillingSummary:
             share = min(line.delivered_quantity, line.quantity) / line.quantity
             delivered += money.to_money(line.gross_amount * share)
     invoices = list(
-        Invoice.objects.filter(order=order).select_related("credited_invoice").order_by("id")
+        Invoice.objects.filter(order=order)
+        .select_related("credited_invoice")
+        .annotate(
+            time_gross=Sum(
+                F("lines__net_amount") + F("lines__tax_amount"), filter=Q(lines__bills_time=True)
+            )
+        )
+        .order_by("id")
     )
     counted = [i for i in invoices if i.is_issued and not i.is_credit_note]
     credits = [
@@ -89,6 +97,7 @@ def billing_summary(order: Order) -> BillingSummary:
             ),
             ZERO,
         ),
+        time=sum((i.time_gross or ZERO for i in counted), ZERO),
     )
 
 

@@ -151,3 +151,17 @@ def test_time_entries_are_never_deleted(order_at, operations):
     with pytest.raises(ValidationError):
         entry.delete()
     assert Invoice.objects.count() == 0
+
+
+def test_billing_summary_counts_time_apart_from_the_order(order_at, operations, finance):
+    from invoicing.queries import billing_summary
+
+    order = order_at("confirmed")
+    _time(order, operations)
+    services.approve_invoice(
+        services.create_deposit_invoice(order, by=finance, percent=Decimal("50")), by=finance
+    )
+    summary = billing_summary(order)
+    assert summary.invoiced == Decimal("180.00")
+    assert summary.time == Decimal("120.00")
+    assert summary.to_invoice == Decimal("60.00")
