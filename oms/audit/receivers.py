@@ -24,10 +24,16 @@ TRACKED_MODELS: dict[str, tuple[str, ...] | None] = {
     "accounting.xeroconnection": ("status", "tenant_id", "org_name", "connected_by"),
     "accounting.accountmapping": None,
     "otp_totp.totpdevice": ("name", "confirmed"),
-    "webhooks.webhookendpoint": None,
-    "webhooks.endpoint": None,
-    "api.apitoken": None,
-    "api.token": None,
+    "webhooks.webhookendpoint": (
+        "url",
+        "description",
+        "event_types",
+        "secret",
+        "owner",
+        "status",
+        "archived_at",
+    ),
+    "api.apitoken": ("name", "user", "revoked_at", "revoked_by"),
 }
 IGNORED_FIELDS = {"id", "updated_at", "modified_at", "last_login", "last_used_at"}
 SECRET_MARKERS = ("password", "token", "secret", "key")

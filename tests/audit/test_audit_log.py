@@ -243,3 +243,28 @@ def test_a_password_change_is_recorded_without_the_hash(sales):
 def test_logging_in_alone_does_not_record_a_user_change(client, sales):
     client.post(reverse("accounts:login"), {"username": sales.email, "password": PASSWORD})
     assert not _entries(Action.CHANGED).filter(target_type="accounts.user").exists()
+
+
+def test_api_tokens_are_recorded_when_made_and_revoked_but_not_when_used(sales, manager):
+    from oms.api.models import ApiToken
+
+    token = ApiToken.objects.create(name="Webshop", user=sales, prefix="abc", secret_hash="f" * 64)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    token.revoked_at, token.revoked_by = timezone.now(), manager
+    token.save()
+    entries = AuditEntry.objects.filter(target_type="api.apitoken").order_by("id")
+    assert [entry.action for entry in entries] == [Action.CREATED, Action.CHANGED]
+    assert set(entries[1].details["changes"]) == {"revoked_at", "revoked_by_id"}
+    assert "f" * 64 not in str(entries[0].details)
+
+
+def test_a_webhook_secret_rotation_is_recorded_without_the_secret(manager):
+    from oms.webhooks.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(url="https://example.com/hook", owner=manager)
+    old_secret = endpoint.secret
+    endpoint.secret = "whsec_new"
+    endpoint.save(update_fields=["secret"])
+    entry = _entries(Action.CHANGED).filter(target_type="webhooks.webhookendpoint").get()
+    assert entry.details["changes"] == {"secret": "(changed)"}
+    assert old_secret not in str(entry.details) and "whsec_new" not in str(entry.details)
