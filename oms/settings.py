@@ -321,6 +321,9 @@ WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3 * 60 
 WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
 # An endpoint failing this many attempts in a row is paused and its owner told.
 WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=10)
+# Receivers on loopback, private or link-local addresses are refused unless allowed here,
+# so an endpoint cannot be pointed at services inside the OMS's own network.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # --- API --------------------------------------------------------------------
 

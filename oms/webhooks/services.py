@@ -15,11 +15,14 @@ Contract:
   retry window closes; an endpoint failing too often in a row is paused and its owner told.
 """
 
+import ipaddress
 import logging
 import random
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -69,12 +72,33 @@ def _clean_types(event_types: list[str]) -> list[str]:
     return [name for name, _ in events.EVENT_TYPES if name in event_types]
 
 
+def _clean_url(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS and _is_private_host(host):
+        raise ValidationError(
+            f"{host} is an address inside the private network; webhooks go to public "
+            "addresses unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set."
+        )
+    return url
+
+
+def _is_private_host(host: str) -> bool:
+    """A host written as a loopback, private or link-local address (no DNS lookup: the
+    sender checks what a name resolves to when it sends)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
 def create_endpoint(*, url: str, description: str, event_types: list[str], by) -> Endpoint:
     """Register a receiver; its secret is generated here and shown to the manager once."""
     _ensure_manager(by)
     with transaction.atomic():
         return Endpoint.objects.create(
-            url=url,
+            url=_clean_url(url),
             description=description,
             event_types=_clean_types(event_types),
             owner=by,
@@ -90,7 +114,7 @@ def update_endpoint(
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
-        endpoint.url = url
+        endpoint.url = _clean_url(url)
         endpoint.description = description
         endpoint.event_types = _clean_types(event_types)
         endpoint.save(update_fields=["url", "description", "event_types", "updated_at"])
@@ -347,6 +371,7 @@ def post(delivery: Delivery) -> Outcome:
     clock = time.monotonic()
     status_code, excerpt, error = None, "", ""
     try:
+        _refuse_private_network(endpoint.url)
         response = requests.post(
             endpoint.url,
             data=delivery.body.encode(),
@@ -362,10 +387,27 @@ def post(delivery: Delivery) -> Outcome:
             excerpt = raw.decode("utf-8", errors="replace")
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
-    except requests.RequestException as exc:
+    except (requests.RequestException, PrivateNetwork) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     duration_ms = int((time.monotonic() - clock) * 1000)
     return Outcome(started_at, duration_ms, status_code, excerpt, error)
+
+
+class PrivateNetwork(Exception):
+    """The receiver's name resolves to an address inside the private network."""
+
+
+def _refuse_private_network(url: str) -> None:
+    if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return  # unresolvable: the POST fails and says so
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+            raise PrivateNetwork(f"{host} resolves to {address}, inside the private network.")
 
 
 def record_attempt(delivery_id: int, number: int, outcome: Outcome) -> Delivery:

@@ -39,10 +39,14 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
     _ensure_manager(request.user)
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        endpoint = services.create_endpoint(**form.cleaned_data, by=request.user)
-        messages.success(request, "Endpoint added. Copy its signing secret now.")
-        # The secret is shown on this response only; afterwards it can only be rotated.
-        return _detail(request, endpoint, new_secret=endpoint.secret, status=201)
+        try:
+            endpoint = services.create_endpoint(**form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Endpoint added. Copy its signing secret now.")
+            # The secret is shown on this response only; afterwards it can only be rotated.
+            return _detail(request, endpoint, new_secret=endpoint.secret, status=201)
     status = 400 if form.errors else 200
     return render(
         request, "webhooks/endpoint_form.html", {"form": form, "endpoint": None}, status=status

@@ -271,6 +271,42 @@ def missing_only(role: str, own: Kwargs, method: str = "get") -> Swap:
     return Swap(role, own, (), (lambda w: {"pk": MISSING_ID},), method)
 
 
+def invoice_line_swap(method: str = "post") -> Swap:
+    """A line of an invoice: another invoice's line under this invoice's id is refused."""
+
+    def own(w):
+        return {"pk": w.my_invoice.pk, "line_id": w.my_invoice.lines.first().pk}
+
+    def line_of_another(w):
+        return {"pk": w.my_invoice.pk, "line_id": w.their_invoice.lines.first().pk}
+
+    return Swap(
+        "finance",
+        own,
+        (line_of_another,),
+        (
+            lambda w: {"pk": w.my_invoice.pk, "line_id": MISSING_ID},
+            lambda w: {"pk": MISSING_ID, "line_id": w.my_invoice.lines.first().pk},
+        ),
+        method,
+    )
+
+
+def bank_line(w: World):
+    """One unmatched line of a statement finance imported."""
+    from uuid import uuid4
+
+    from invoicing.banking.services import import_statement
+
+    statement = import_statement(
+        by=w.manager,
+        filename="bank.csv",
+        content=f"Date,Amount,Reference\n2026-01-05,1.23,{uuid4().hex}\n".encode(),
+        currency="GBP",
+    )
+    return statement.lines.get()
+
+
 SWAPS: dict[str, Swap] = {
     # orders: sales see their own and their customers' orders
     "orders:detail": order_swap(method="get"),
@@ -334,6 +370,26 @@ SWAPS: dict[str, Swap] = {
     "invoicing:credit": invoice_swap(data={"reason": "Goodwill", "amount": "1.00"}),
     "invoicing:void": invoice_swap(data={"reason": "Duplicate"}),
     "invoicing:resolve_dispute": invoice_swap(data={"reason": "Credited"}),
+    "invoicing:apply_credit": invoice_swap(),
+    "invoicing:line_add": invoice_swap(),
+    "invoicing:line_edit": invoice_line_swap("get"),
+    "invoicing:line_row": invoice_line_swap("get"),
+    "invoicing:line_remove": invoice_line_swap(),
+    "invoicing:customer_billing": missing_only("finance", lambda w: {"pk": w.mine.customer_id}),
+    "invoicing:customer_receive_payment": missing_only(
+        "finance", lambda w: {"pk": w.mine.customer_id}, "post"
+    ),
+    "invoicing:time_entry": order_swap("operations", state="mine_in_progress"),
+    "invoicing:deposit": order_swap("finance", data={"percent": "10"}, state="mine_confirmed"),
+    "invoicing:milestone": order_swap(
+        "finance", data={"description": "Stage 1", "amount": "10"}, state="mine_confirmed"
+    ),
+    # bank statements: finance see every one, so only a missing id is left to refuse
+    "banking:statement": missing_only("finance", lambda w: {"pk": bank_line(w).statement_id}),
+    "banking:line_confirm": missing_only("finance", lambda w: {"pk": bank_line(w).pk}, "post"),
+    "banking:line_change": missing_only("finance", lambda w: {"pk": bank_line(w).pk}, "post"),
+    "banking:line_reject": missing_only("finance", lambda w: {"pk": bank_line(w).pk}, "post"),
+    "banking:line_ignore": missing_only("finance", lambda w: {"pk": bank_line(w).pk}, "post"),
     # notifications are their recipient's alone
     "automation:notification_read": Swap(
         "sales",

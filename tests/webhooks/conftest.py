@@ -25,6 +25,12 @@ def _readme_verifier():
 verify = _readme_verifier()
 
 
+@pytest.fixture(autouse=True)
+def _receivers_on_this_machine(settings):
+    """The test receiver listens on 127.0.0.1, which production refuses by default."""
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+
+
 class Receiver:
     """Records each request, checks its signature against `secret`, and answers with the
     next queued status (200 once the queue is empty, or `always` when set)."""

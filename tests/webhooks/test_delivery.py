@@ -156,6 +156,9 @@ def test_a_delivery_failing_for_a_day_fails_and_pauses_the_endpoint(
     receiver, endpoint, sales, manager, settings
 ):
     settings.WEBHOOK_PAUSE_AFTER_FAILURES = 1000  # only running out of time pauses here
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 30
+    settings.WEBHOOK_RETRY_MAX_SECONDS = 3 * 60 * 60
+    settings.WEBHOOK_RETRY_HOURS = 24
     receiver.always = 500
     start = timezone.now()
     with time_machine.travel(start, tick=True) as clock:
@@ -173,7 +176,8 @@ def test_a_delivery_failing_for_a_day_fails_and_pauses_the_endpoint(
     last = delivery.log.last()
     assert last.started_at >= start + timedelta(hours=24)
     assert last.started_at <= start + timedelta(hours=24, minutes=1)
-    assert 10 <= delivery.attempts <= 20  # backoff, not a retry storm
+    # Doubling from 30 s (with jitter), at most 3 h apart: 17 to 25 tries in a day.
+    assert 16 <= delivery.attempts <= 26
     assert waits[3] > waits[0]
     endpoint.refresh_from_db()
     assert endpoint.status == WebhookEndpoint.Status.PAUSED
@@ -252,6 +256,18 @@ def test_an_unreachable_receiver_is_logged_as_an_error(manager, sales):
     assert attempt.status_code is None and not attempt.succeeded
     assert "ConnectionError" in attempt.error
     assert delivery.status == WebhookDelivery.Status.PENDING
+
+
+def test_a_name_resolving_inside_the_network_is_not_called(
+    receiver, endpoint, sales, manager, settings
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False  # say the URL's name now resolves inside
+    _confirm(sales, manager)
+    assert send_due() == 2
+    assert receiver.requests == []
+    attempt = _delivery().log.get()
+    assert attempt.status_code is None
+    assert attempt.error.startswith("PrivateNetwork: 127.0.0.1 resolves to 127.0.0.1")
 
 
 def test_payments_become_payment_received_then_invoice_paid(receiver, manager):

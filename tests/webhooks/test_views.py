@@ -52,6 +52,18 @@ def test_bad_input_is_refused_with_a_message(client, manager, field, value, mess
     assert not WebhookEndpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/admin", "http://localhost/", "https://10.1.2.3/in"]
+)
+def test_addresses_inside_the_network_are_refused(client, manager, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    client.force_login(manager)
+    response = client.post(reverse("webhooks:create"), {**NEW, "url": url})
+    assert response.status_code == 400
+    assert "inside the private network" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
 @pytest.mark.parametrize("role", ["sales", "operations", "finance", "outsider"])
 def test_only_managers_may_register_endpoints(client, cast, role):
     client.force_login(cast[role])

@@ -23,7 +23,13 @@ class _MakeTestBroker:
 
 
 def _worker(tmp_path, **env: str) -> Worker:
-    worker = Worker(_MakeTestBroker(), tmp_path, WEBHOOK_SWEEP_INTERVAL="1", **env)
+    worker = Worker(
+        _MakeTestBroker(),
+        tmp_path,
+        WEBHOOK_SWEEP_INTERVAL="1",
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS="1",  # the receiver is on 127.0.0.1
+        **env,
+    )
     worker.start(concurrency=2)
     return worker
 
