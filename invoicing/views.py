@@ -472,10 +472,11 @@ def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
 @finance_required
 def invoice_line_remove(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
     invoice = _invoice(request, pk)
+    line = _draft_line(invoice, line_id)
     return _line_edit(
         request,
         invoice,
-        lambda: services.remove_draft_invoice_line(invoice, line_id, by=request.user),
+        lambda: services.remove_draft_invoice_line(invoice, line.pk, by=request.user),
         "Line removed.",
     )
 
