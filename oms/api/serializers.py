@@ -243,6 +243,32 @@ class EnquiryCreateSerializer(serializers.Serializer):
         return value.strip()
 
 
+class OrderUpdateSerializer(serializers.Serializer):
+    """The details anyone working the order may change while it is open and not on hold."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    specification = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    delivery_address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    requested_date = serializers.DateField(required=False, allow_null=True)
+    agreed_date = serializers.DateField(required=False, allow_null=True)
+    special_instructions = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    po_reference = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+    def validate_title(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("An order needs a title.")
+        return value.strip()
+
+    def validate(self, data: dict) -> dict:
+        if not data:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return data
+
+
+class OrderLinesSerializer(serializers.Serializer):
+    lines = LineInputSerializer(many=True, help_text="The whole new set of lines.")
+
+
 class TransitionInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
     status = serializers.ChoiceField(

@@ -113,7 +113,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     lookup_field = "number"
     lookup_value_regex = ORDER_NUMBER
     # Transitions check their own role rule (the state machine's permission=).
-    action_roles = {"create": (Role.SALES,)}
+    action_roles = {
+        "create": (Role.SALES,),
+        "partial_update": (Role.SALES, Role.OPERATIONS),
+        "lines": (Role.SALES,),
+    }
 
     def get_queryset(self):
         if self.action == "list":
@@ -146,6 +150,26 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             if lines:
                 order = orders.set_order_lines(order, lines, by=request.user)
         return self._render(request, order, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.OrderUpdateSerializer, responses={200: s.OrderDetailSerializer, **ERRORS}
+    )
+    def partial_update(self, request, number: str):
+        """Change details (sales, operations); refused on hold or once closed. Each change
+        is on the timeline with its old and new value."""
+        order = self.get_object()
+        data = _checked(s.OrderUpdateSerializer, request.data)
+        return self._render(request, orders.update_order(order, by=request.user, **data))
+
+    @extend_schema(
+        request=s.OrderLinesSerializer, responses={200: s.OrderDetailSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["put"], url_path="lines", url_name="lines")
+    def lines(self, request, number: str):
+        """Replace the lines of an enquiry or quoted order (sales); totals are recomputed."""
+        order = self.get_object()
+        data = _checked(s.OrderLinesSerializer, request.data)
+        return self._render(request, orders.set_order_lines(order, data["lines"], by=request.user))
 
     @extend_schema(
         request=s.TransitionInputSerializer,

@@ -9,6 +9,7 @@ from oms.api.services import create_api_token
 def token_client(user) -> APIClient:
     _token, secret = create_api_token(name=f"Integration of {user.email}", by=user)
     client = APIClient()
+    client.default_format = "json"  # integrations send JSON
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client
 

@@ -280,3 +280,41 @@ def test_delivering_without_lines_is_refused_with_a_sentence(api, manager):
     assert response.json()["errors"] == {
         "non_field_errors": [f"Order {order.number} has no lines to deliver."]
     }
+
+
+# --- changing details and lines ------------------------------------------------------------
+
+
+def test_details_change_through_the_service_with_a_timeline_entry(api, sales):
+    order = place_order(sales)
+    response = api["sales"].patch(
+        f"{ORDERS}/{order.number}", {"po_reference": "PO-77", "title": "Bigger fit-out"}
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["po_reference"] == "PO-77"
+    change = order.timeline.filter(kind="change").latest("id")
+    assert change.details["changes"]["po_reference"] == ["", "PO-77"]
+    assert api["finance"].patch(f"{ORDERS}/{order.number}", {"title": "x"}).status_code == 403
+    assert api["sales"].patch(f"{ORDERS}/{order.number}", {"title": " "}).status_code == 400
+    assert api["sales"].patch(f"{ORDERS}/{order.number}", {}).status_code == 400
+
+
+def test_closed_order_details_are_refused(api, sales):
+    order = advance_order(place_order(sales), "lost", by=sales)
+    response = api["sales"].patch(f"{ORDERS}/{order.number}", {"po_reference": "PO-1"})
+    assert response.status_code == 400
+    assert "cannot change any more" in response.json()["detail"]
+
+
+def test_lines_are_replaced_while_the_order_is_open_for_pricing(api, sales):
+    order = place_order(sales)
+    lines = {"lines": [{"description": "Survey", "quantity": "1", "unit_price": "250.00"}]}
+    response = api["sales"].put(f"{ORDERS}/{order.number}/lines", lines)
+    assert response.status_code == 200, response.json()
+    assert response.json()["gross_total"] == "300.00"
+    assert [line["description"] for line in response.json()["lines"]] == ["Survey"]
+    assert api["operations"].put(f"{ORDERS}/{order.number}/lines", lines).status_code == 403
+    confirmed = advance_order(place_order(sales), "confirmed", by=sales)
+    refused = api["sales"].put(f"{ORDERS}/{confirmed.number}/lines", lines)
+    assert refused.status_code == 400
+    assert "can no longer be changed" in refused.json()["detail"]
