@@ -150,6 +150,24 @@ ACCESS: dict[str, Access] = {
     "invoicing:void": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Duplicate"}),  # noqa: E501
     "invoicing:public_query": row(200, 200, 200, 200, 200, 200, kwargs=lambda o: {"token": o.invoice_token}, method="post", data={"reason": "Wrong quantity"}),  # noqa: E501
     "invoicing:resolve_dispute": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post", data={"reason": "Credited"}),  # noqa: E501
+    "invoicing:line_add": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk}, method="post", data={"new-description": "Survey", "new-quantity": "1", "new-unit_price": "5.00", "new-tax_rate": "20"}),  # noqa: E501
+    "invoicing:line_edit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk, "line_id": o.draft_invoice.lines.first().pk}),  # noqa: E501
+    "invoicing:line_row": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk, "line_id": o.draft_invoice.lines.first().pk}),  # noqa: E501
+    "invoicing:line_remove": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk, "line_id": o.draft_invoice.lines.first().pk}, method="post"),  # noqa: E501
+    "invoicing:apply_credit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post"),  # noqa: E501
+    "invoicing:customer_billing": row(302, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.customer.pk}),  # noqa: E501
+    "invoicing:customer_receive_payment": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.customer.pk}, method="post", data={"amount": "5.00", "currency": "GBP", "method": "bank_transfer"}),  # noqa: E501
+    "invoicing:time_entry": row(302, 403, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"person": "Sam", "date": "2026-01-05", "hours": "1", "rate": "40", "tax_rate": "20", "description": "Survey"}),  # noqa: E501
+    "invoicing:deposit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"percent": "10"}),  # noqa: E501
+    "invoicing:milestone": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"description": "Stage 1", "amount": "10"}),  # noqa: E501
+    # banking (finance)
+    "banking:statements": row(302, 403, 403, 200, 200, 200),
+    "banking:upload": row(302, 403, 403, 400, 400, 400, method="post"),
+    "banking:statement": row(302, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.bank_line.statement_id}),  # noqa: E501
+    "banking:line_confirm": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post"),  # noqa: E501
+    "banking:line_change": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post", data={"invoice_numbers": ""}),  # noqa: E501
+    "banking:line_reject": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post"),  # noqa: E501
+    "banking:line_ignore": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post", data={"reason": "Refund"}),  # noqa: E501
     # JSON API: no credentials is 401; a signed-in session works like a token of that person
     "api:schema": row(200, 200, 200, 200, 200, 200),
     "api:docs": row(200, 200, 200, 200, 200, 200),
@@ -175,24 +193,6 @@ ACCESS: dict[str, Access] = {
     "api:invoice-send": row(401, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post"),  # noqa: E501
     "api:payment-list": row(401, 403, 403, 200, 200, 200),
     "api:payment-detail": row(401, 403, 403, 404, 404, 404, kwargs=lambda o: {"pk": 0}),
-    "invoicing:line_add": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk}, method="post", data={"new-description": "Survey", "new-quantity": "1", "new-unit_price": "5.00", "new-tax_rate": "20"}),  # noqa: E501
-    "invoicing:line_edit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk, "line_id": o.draft_invoice.lines.first().pk}),  # noqa: E501
-    "invoicing:line_row": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk, "line_id": o.draft_invoice.lines.first().pk}),  # noqa: E501
-    "invoicing:line_remove": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.draft_invoice.pk, "line_id": o.draft_invoice.lines.first().pk}, method="post"),  # noqa: E501
-    "invoicing:apply_credit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.issued_invoice.pk}, method="post"),  # noqa: E501
-    "invoicing:customer_billing": row(302, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.customer.pk}),  # noqa: E501
-    "invoicing:customer_receive_payment": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.customer.pk}, method="post", data={"amount": "5.00", "currency": "GBP", "method": "bank_transfer"}),  # noqa: E501
-    "invoicing:time_entry": row(302, 403, 302, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"person": "Sam", "date": "2026-01-05", "hours": "1", "rate": "40", "tax_rate": "20", "description": "Survey"}),  # noqa: E501
-    "invoicing:deposit": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"percent": "10"}),  # noqa: E501
-    "invoicing:milestone": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"number": o.order.number}, method="post", data={"description": "Stage 1", "amount": "10"}),  # noqa: E501
-    # banking (finance)
-    "banking:statements": row(302, 403, 403, 200, 200, 200),
-    "banking:upload": row(302, 403, 403, 400, 400, 400, method="post"),
-    "banking:statement": row(302, 403, 403, 200, 200, 200, kwargs=lambda o: {"pk": o.bank_line.statement_id}),  # noqa: E501
-    "banking:line_confirm": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post"),  # noqa: E501
-    "banking:line_change": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post", data={"invoice_numbers": ""}),  # noqa: E501
-    "banking:line_reject": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post"),  # noqa: E501
-    "banking:line_ignore": row(302, 403, 403, 302, 302, 302, kwargs=lambda o: {"pk": o.bank_line.pk}, method="post", data={"reason": "Refund"}),  # noqa: E501
     # webhooks (managers); the endpoint is active, so resuming it is refused with 409
     "webhooks:list": row(302, 403, 403, 403, 200, 200),
     "webhooks:create": row(302, 403, 403, 403, 200, 200),
