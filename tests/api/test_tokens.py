@@ -132,3 +132,29 @@ def test_token_page_is_in_the_menu_and_runs_without_inline_code(client, operatio
     page = response.content.decode()
     assert f'href="{reverse("api:tokens")}"' in page
     assert inline_code(page) == []
+
+
+def test_admin_lists_tokens_and_revokes_them_through_the_service(client, admin_user, sales):
+    token, secret = create_api_token(name="Old script", by=sales)
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:api_apitoken_changelist"))
+    assert listing.status_code == 200 and "Old script" in listing.content.decode()
+    assert secret not in listing.content.decode()
+    response = client.post(
+        reverse("admin:api_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_by == admin_user
+    assert bearer(secret).get(ORDERS).status_code == 401
+
+
+def test_a_token_follows_its_owners_roles(sales):
+    from django.contrib.auth.models import Group
+
+    _token, secret = create_api_token(name="Script", by=sales)
+    client = bearer(secret)
+    assert client.get(ORDERS).status_code == 200
+    sales.groups.set(Group.objects.none())
+    assert client.get(ORDERS).status_code == 403
