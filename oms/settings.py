@@ -418,6 +418,8 @@ AXES_USERNAME_FORM_FIELD = "username"  # the email box on the login form
 AXES_USERNAME_CALLABLE = "oms.accounts.lockout.attempted_email"
 AXES_CLIENT_IP_CALLABLE = "oms.accounts.lockout.client_ip_address"
 AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused without restarting the 30 minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "oms.accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log
