@@ -72,7 +72,7 @@ def lines(title: str, labels: list[str], series: list[tuple[str, list]]) -> str:
     Each series gets the class chart-line-<position> and a legend entry."""
     if not labels or not series:
         return ""
-    height, top, bottom, left, right = 240, 28, 34, 48, 16
+    height, top, bottom, left, right = 240, 28, 34, 48, 36
     values = [Decimal(v) for _, points in series for v in points if v is not None]
     ceiling = max(values, default=Decimal(0))
     ceiling = ceiling if ceiling > 0 else Decimal(1)
