@@ -73,7 +73,7 @@ class SecondFactorMiddleware:
         destination = self._destination(request)
         if destination is None:
             return self.get_response(request)
-        if request.htmx:
+        if request.headers.get("HX-Request") == "true":  # runs before HtmxMiddleware
             return HttpResponseClientRedirect(destination)
         return redirect(destination)
 
