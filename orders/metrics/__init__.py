@@ -9,6 +9,7 @@ Durations are in days (to one decimal place); money is summed as stored, in the 
 mix of the invoices (as the receivables report does).
 """
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -642,6 +644,47 @@ def working_capital(
         "freed_by_lag": (run_rate * lag_reduction).quantize(CENT),
         "freed_total": (run_rate * (dso_reduction + lag_reduction)).quantize(CENT),
     }
+
+
+# --- the whole page, cached until the business changes ------------------------------------------
+
+
+def all_figures(filters: MetricFilters) -> dict:
+    """Every metric of the page for `filters`. The result is cached for
+    settings.METRICS_CACHE_SECONDS under a key holding the newest timeline row's id: every
+    service records on the timeline (orders, quotes, invoices, payments), so any change to
+    the business moves the key and the next view computes afresh. 0 turns the cache off."""
+
+    def compute() -> dict:
+        return {
+            "conversion": quote_conversion(filters),
+            "cycle": cycle_times(filters),
+            "lag": invoicing_lag(filters),
+            "stages": time_in_stage(filters),
+            "receivables": receivables_trend(filters),
+            "accuracy": invoice_accuracy(filters),
+            "cohort": enquiry_cohort(filters),
+        }
+
+    seconds = settings.METRICS_CACHE_SECONDS
+    if not seconds:
+        return compute()
+    key = _cache_key(filters)
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute()
+        cache.set(key, figures, seconds)
+    return figures
+
+
+def _cache_key(filters: MetricFilters) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {_tables()['timeline']}")  # noqa: S608
+        newest = cursor.fetchone()[0] or 0
+    identity = repr(
+        (connection.settings_dict["NAME"], newest, filters, value_bands(), settings.TIME_ZONE)
+    )
+    return "metrics:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
 def salespeople():

@@ -113,24 +113,14 @@ def _problems(form: MetricsFilterForm) -> list[str]:
 
 def _figures(form: MetricsFilterForm) -> dict:
     filters = form.filters()
-    receivables = metrics.receivables_trend(filters)
-    lag = metrics.invoicing_lag(filters)
-    return {
-        "filters": filters,
-        "conversion": metrics.quote_conversion(filters),
-        "cycle": metrics.cycle_times(filters),
-        "lag": lag,
-        "stages": metrics.time_in_stage(filters),
-        "receivables": receivables,
-        "accuracy": metrics.invoice_accuracy(filters),
-        "cohort": metrics.enquiry_cohort(filters),
-        "capital": metrics.working_capital(
-            receivables,
-            lag,
-            dso_reduction=form.cleaned_data["dso_reduction"],
-            lag_reduction=form.cleaned_data["lag_reduction"],
-        ),
-    }
+    figures = metrics.all_figures(filters)
+    capital = metrics.working_capital(
+        figures["receivables"],
+        figures["lag"],
+        dso_reduction=form.cleaned_data["dso_reduction"],
+        lag_reduction=form.cleaned_data["lag_reduction"],
+    )
+    return {**figures, "filters": filters, "capital": capital}
 
 
 def _charts(figures: dict) -> dict:

@@ -39,6 +39,12 @@ T = datetime(2026, 1, 5, 10, 0, tzinfo=LONDON)
 PERIOD = MetricFilters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 31))
 
 
+@pytest.fixture(autouse=True)
+def _figures_computed_each_time(settings):
+    # Each test builds its own business; the cache has its own tests below.
+    settings.METRICS_CACHE_SECONDS = 0
+
+
 def D(days: float) -> datetime:
     return T + timedelta(days=days)
 
@@ -717,3 +723,20 @@ def test_page_query_count_does_not_grow_with_the_data(
             advance_order(place_order(sales), "delivered", by=manager)
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(url).status_code == 200
+
+
+def test_figures_are_kept_until_the_business_changes(
+    client, manager, sales, settings, django_assert_max_num_queries
+):
+    settings.METRICS_CACHE_SECONDS = 300
+    client.force_login(manager)
+    url = _url(**PERIOD_PARAMS)
+    with _at(D(1)):
+        place_order(sales)
+        assert client.get(url).context["cohort"]["orders"] == 1
+        # Nothing changed: the figures come from the cache (session, user, salespeople for
+        # the filter and the timeline's newest id; no metric query).
+        with django_assert_max_num_queries(5):
+            assert client.get(url).context["cohort"]["orders"] == 1
+        place_order(sales)  # a new timeline row: the next view computes afresh
+        assert client.get(url).context["cohort"]["orders"] == 2

@@ -64,7 +64,10 @@ def _log_in(page, base: str, user) -> None:
     page.wait_for_url(re.compile(r"^(?!.*login).*$"))
 
 
-def test_filters_refresh_the_results_and_bad_input_shows_a_message(page, live_server, cast):
+def test_filters_refresh_the_results_and_bad_input_shows_a_message(
+    page, live_server, cast, settings
+):
+    settings.METRICS_CACHE_SECONDS = 0
     sales, manager = cast["sales"], cast["manager"]
     retail = CustomerFactory(segment="retail")
     send_new_quote(place_order(sales, customer=retail), sales)
