@@ -253,10 +253,17 @@ def retry_window() -> timedelta:
 def queue_deliveries(source: OutboxEvent) -> int:
     """One delivery per subscribed endpoint for each public event `source` becomes.
     Endpoints paused now hold theirs until resumed. Returns how many rows were written."""
-    public = events.public_events(source)
-    if not public:
+    types = events.SOURCES.get(source.kind, ())
+    if not types:
         return 0
-    endpoints = list(Endpoint.objects.exclude(status=Endpoint.Status.ARCHIVED).order_by("pk"))
+    endpoints = [
+        endpoint
+        for endpoint in Endpoint.objects.exclude(status=Endpoint.Status.ARCHIVED).order_by("pk")
+        if any(endpoint.subscribes_to(event_type) for event_type in types)
+    ]
+    if not endpoints:
+        return 0  # nobody listens: no payload to build
+    public = events.public_events(source)
     now = timezone.now()
     written = 0
     for event in public:

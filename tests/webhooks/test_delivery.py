@@ -114,6 +114,16 @@ def test_fan_out_is_idempotent(receiver, endpoint, sales, manager):
     assert len(receiver.events) == 2
 
 
+def test_an_event_nobody_listens_to_costs_one_query(sales, manager, django_assert_num_queries):
+    create_endpoint(
+        url="https://a.example.com", description="", event_types=["quote.sent"], by=manager
+    )
+    confirm_order(place_order(sales), by=manager)
+    event = OutboxEvent.objects.get(kind="order.confirmed")
+    with django_assert_num_queries(1):
+        assert queue_webhook_deliveries(event) == 0
+
+
 def test_every_published_kind_reaches_the_fan_out():
     for kind in events.SOURCES:
         assert queue_webhook_deliveries in routes.handlers_for(kind), kind
