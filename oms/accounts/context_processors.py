@@ -27,6 +27,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("Bank", "banking:statements", (Role.FINANCE,)),
     ("Orders", "orders:search", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Customers", "customers:list", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
+    ("Products", "imports:products", (Role.SALES, Role.OPERATIONS, Role.FINANCE)),
     ("Xero", "accounting:settings", (Role.FINANCE,)),
     ("Decisions", "automation:decisions", (Role.SALES,)),
     ("Automations", "automation:rules", (Role.MANAGER,)),
