@@ -26,9 +26,9 @@ def test_docs_list_the_operations_and_the_policy_refuses_nothing(live_server, pa
     refused: list[str] = []
     page.on(
         "console",
-        lambda message: refused.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     # The policy also reports through this event; an init script is not subject to it.
     page.add_init_script(
@@ -38,7 +38,10 @@ def test_docs_list_the_operations_and_the_policy_refuses_nothing(live_server, pa
     page.on("pageerror", lambda error: refused.append(f"page error: {error}"))
     page.goto(live_server.url + reverse("api:docs"))
     page.wait_for_selector(".opblock", timeout=20_000)
-    paths = page.locator(".opblock-summary-path").all_inner_texts()
-    assert any("/api/v1/orders/{number}/transitions/{name}" in p.replace("\u200b", "") for p in paths)
+    # Swagger UI breaks long paths with zero-width spaces.
+    paths = [
+        p.replace("\u200b", "") for p in page.locator(".opblock-summary-path").all_inner_texts()
+    ]
+    assert "/api/v1/orders/{number}/transitions/{name}" in paths
     assert page.locator(".auth-wrapper .authorize").count() == 1  # bearer token entry
     assert refused == []
