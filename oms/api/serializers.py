@@ -2,6 +2,7 @@
 shape of a request. Nothing here saves: views hand checked input to the services."""
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -283,6 +284,11 @@ class TransitionInputSerializer(serializers.Serializer):
     proof = serializers.CharField(
         max_length=2000, required=False, default="", allow_blank=True, help_text="deliver only"
     )
+
+    def validate_resume_date(self, value):
+        if value is not None and value < timezone.localdate():
+            raise serializers.ValidationError("The expected resume date cannot be in the past.")
+        return value
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

@@ -250,6 +250,11 @@ def test_hold_takes_a_resume_date(api, manager):
     order = advance_order(place_order(manager), "in_progress", by=manager)
     bad = transition(api["manager"], order.number, "hold", reason="Parts", resume_date="soon")
     assert bad.status_code == 400 and list(bad.json()["errors"]) == ["resume_date"]
+    past = (timezone.localdate() - timedelta(days=1)).isoformat()
+    bad = transition(api["manager"], order.number, "hold", reason="Parts", resume_date=past)
+    assert bad.json()["errors"] == {
+        "resume_date": ["The expected resume date cannot be in the past."]
+    }
     when = (timezone.localdate() + timedelta(days=5)).isoformat()
     response = transition(api["manager"], order.number, "hold", reason="Parts", resume_date=when)
     assert response.status_code == 200
