@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -390,7 +391,15 @@ def _quick_action(request, pk: int, act, done: str):
         context = _awaiting_context(request, request.POST)
         response = render(request, "quotes/quote_awaiting.html#awaiting-table", context)
         return trigger_client_event(response, "quote-changed")
-    return redirect(request.POST.get("next") or reverse("quotes:awaiting"))
+    return redirect(_local_next(request) or reverse("quotes:awaiting"))
+
+
+def _local_next(request) -> str:
+    """The page the form came from, if it is on this site; never another site's address."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return ""
 
 
 @require_POST
