@@ -29,6 +29,7 @@ from oms.imports import fields as import_fields
 from oms.imports.files import read_table
 from oms.imports.models import ColumnMapping, ImportJob, ImportKind
 from oms.imports.plans import CustomerUnit, OrderUnit, Plan, ProductUnit, build_plan
+from oms.numbering.models import Sequence
 from oms.outbox.publish import publish
 from orders.models import Order, OrderLine, Product, TimelineEvent
 from orders.services import next_order_number, update_order
@@ -334,8 +335,8 @@ def _write_orders(plan: Plan, job: ImportJob) -> dict[str, int]:
     for batch in _batches(plan.units, size=200):
         batch: list[OrderUnit]
         new = [u for u in batch if u.action == "create"]
-        for unit in new:
-            unit.order.number = next_order_number()
+        for unit, number in zip(new, _order_numbers(len(new)), strict=True):
+            unit.order.number = number
         Order.objects.bulk_create([u.order for u in new])
         lines = []
         for unit in new:
@@ -358,6 +359,25 @@ def _write_orders(plan: Plan, job: ImportJob) -> dict[str, int]:
                 update_order(unit.order, by=by, **unit.changed)
         progress.advance(batch)
     return _counts(plan)
+
+
+def _order_numbers(count: int) -> list[str]:
+    """The next `count` order numbers at once. The first comes from next_order_number (so
+    the format and series are the orders app's); that locked the sequence row until this
+    transaction ends, so the block after it is ours alone and the series stays gapless."""
+    if count == 0:
+        return []
+    first = next_order_number()
+    prefix, _, digits = first.rpartition("-")
+    start = int(digits)
+    if count > 1:
+        sequence = Sequence.objects.select_for_update().get(
+            series="ORD", year=timezone.localdate().year
+        )
+        assert sequence.last == start, "the sequence moved under its own lock"
+        sequence.last += count - 1
+        sequence.save(update_fields=["last"])
+    return [f"{prefix}-{n:0{len(digits)}d}" for n in range(start, start + count)]
 
 
 def _imported_event(unit: OrderUnit, job: ImportJob) -> TimelineEvent:

@@ -185,3 +185,13 @@ def test_invalid_order_rows_name_their_reason_and_take_the_whole_order_with_them
     assert reasons[9] == "An order in progress or delivered needs its lines."
     assert (job.created_count, job.skipped_count) == (1, 8)
     assert list(Order.objects.values_list("title", flat=True)) == ["H"]
+
+
+def test_imported_orders_take_consecutive_numbers_and_the_series_carries_on(catalogue, manager):
+    before = place_order(manager)
+    import_file("orders", csv_bytes(order_rows()), by=manager)
+    after = place_order(manager)
+    numbers = sorted(Order.objects.values_list("number", flat=True))
+    digits = [int(number.rsplit("-", 1)[1]) for number in numbers]
+    assert digits == list(range(digits[0], digits[0] + 7))
+    assert numbers[0] == before.number and numbers[-1] == after.number
