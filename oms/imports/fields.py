@@ -177,7 +177,7 @@ def text(value: str, label: str, max_length: int) -> str:
 def decimal(
     value: str, label: str, *, places: int, minimum=None, maximum=None, digits: int = 12
 ) -> Decimal:
-    cleaned = value.replace(",", "").replace("£", "").replace("%", "").strip()
+    cleaned = _plain_number(value.replace("£", "").replace("%", "").strip())
     try:
         number = Decimal(cleaned)
     except InvalidOperation:
@@ -195,9 +195,23 @@ def decimal(
     return number
 
 
+THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$")
+
+
+def _plain_number(text: str) -> str:
+    """1,200.50 (thousands separators) and 12,50 (a decimal comma, as European Excel
+    writes) both read as written; any other comma leaves the text not a number."""
+    if THOUSANDS.match(text):
+        return text.replace(",", "")
+    if DECIMAL_COMMA.match(text):
+        return text.replace(",", ".")
+    return text
+
+
 def whole_number(value: str, label: str, *, minimum: int, maximum: int) -> int:
     try:
-        number = int(Decimal(value.replace(",", "")))
+        number = int(Decimal(_plain_number(value.strip())))
     except (InvalidOperation, ValueError):
         raise ValidationError(f"{label} '{value}' is not a whole number.") from None
     if not minimum <= number <= maximum:

@@ -189,3 +189,18 @@ def test_customers_a_salesperson_imports_are_theirs_to_see(sales, manager):
     assert Customer.objects.get(name="Sold Ltd").account_manager == sales
     assert Customer.objects.get(name="Unassigned Ltd").account_manager is None
     assert list(Customer.objects.visible_to(sales).values_list("name", flat=True)) == ["Sold Ltd"]
+
+
+@pytest.mark.parametrize(
+    ("written", "price"),
+    [("1,200.50", "1200.50"), ("12,50", "12.50"), ("£3", "3.00"), ("7", "7.00")],
+)
+def test_prices_read_as_people_write_them(manager, written, price):
+    import_file("products", csv_bytes([["Code", "Name", "Price"], ["P", "W", written]]), by=manager)
+    assert Product.objects.get().unit_price == Decimal(price)
+
+
+def test_an_ambiguous_number_is_refused_not_guessed(manager):
+    rows = [["Code", "Name", "Price"], ["P", "W", "1,2,3"]]
+    job = import_file("products", csv_bytes(rows), by=manager)
+    assert job.errors == [{"row": 2, "message": "Unit price '1,2,3' is not a number."}]
