@@ -162,7 +162,9 @@ def import_summary_csv(request, pk: int):
         errors = job.errors
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["Import", job.pk, job.original_name, job.get_status_display()])
+    writer.writerow(
+        ["Import", job.pk, exports.neutralise(job.original_name), job.get_status_display()]
+    )
     for label, value in (
         ("Rows", job.total_rows),
         ("Created", job.created_count),
