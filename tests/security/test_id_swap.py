@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, NamedTuple
+from uuid import uuid4
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -307,6 +308,71 @@ def bank_line(w: World):
     return statement.lines.get()
 
 
+def api_token(w: World, user) -> dict:
+    from oms.api.services import create_api_token
+
+    token, _secret = create_api_token(name="Reports", by=user)
+    return {"pk": token.pk}
+
+
+def import_job(w: World, user) -> dict:
+    from oms.imports.services import start_import
+
+    job = start_import(
+        kind="customers", name="people.csv", data=b"name,email\nAcme,a@example.com\n", by=user
+    )
+    return {"pk": job.pk}
+
+
+def webhook_endpoint(w: World):
+    from oms.webhooks.services import create_endpoint
+
+    return create_endpoint(
+        url="https://hooks.example.com/oms",
+        description="Swap check",
+        event_types=["order.confirmed"],
+        by=w.manager,
+    )
+
+
+def webhook_delivery(w: World, endpoint=None):
+    from oms.webhooks.services import send_ping
+
+    return send_ping(endpoint or webhook_endpoint(w), by=w.manager)
+
+
+def webhook_swap(method: str = "post") -> Swap:
+    """Managers see every endpoint; only a missing id is left to refuse."""
+    return missing_only("manager", lambda w: {"pk": webhook_endpoint(w).pk}, method)
+
+
+def _delivery_kwargs(delivery) -> dict:
+    return {"pk": delivery.endpoint_id, "delivery": delivery.uuid}
+
+
+def product(w: World):
+    from tests.factories import ProductFactory
+
+    return ProductFactory()
+
+
+def payment(w: World) -> dict:
+    from invoicing.services import record_payment
+
+    return {"pk": record_payment(w.my_invoice, by=w.manager, amount=Decimal("1.00")).pk}
+
+
+def api_order_swap(method: str = "get", data=None, **extra) -> Swap:
+    return Swap(
+        "sales",
+        lambda w: {"number": w.mine.number, **extra},
+        (lambda w: {"number": w.theirs.number, **extra},),
+        (lambda w: {"number": MISSING_NUMBER, **extra},),
+        method,
+        data,
+    )
+
+
 SWAPS: dict[str, Swap] = {
     # orders: sales see their own and their customers' orders
     "orders:detail": order_swap(method="get"),
@@ -401,6 +467,74 @@ SWAPS: dict[str, Swap] = {
     "automation:rule_edit": missing_only("manager", lambda w: {"pk": w.rule.pk}),
     "automation:rule_toggle": missing_only("manager", lambda w: {"pk": w.rule.pk}, "post"),
     "accounting:sync_retry": missing_only("finance", lambda w: {"pk": w.sync_record.pk}, "post"),
+    # the JSON API: the same visibility as the pages
+    "api:customer-detail": Swap(
+        "sales",
+        lambda w: {"pk": w.mine.customer_id},
+        (lambda w: {"pk": w.theirs.customer_id},),
+        (lambda w: {"pk": MISSING_ID},),
+    ),
+    "api:product-detail": missing_only("sales", lambda w: {"pk": product(w).pk}),
+    "api:order-detail": api_order_swap(),
+    "api:order-timeline": api_order_swap(),
+    "api:order-transition": api_order_swap("post", {"status": "enquiry"}, name="confirm"),
+    "api:order-lines": api_order_swap("put"),
+    "api:quote-detail": quote_swap("get"),
+    "api:quote-send": quote_swap(),
+    "api:quote-accept": quote_swap(data={"name": "Pat Buyer"}),
+    "api:quote-decline": quote_swap(),
+    "api:invoice-detail": invoice_swap("get"),
+    "api:invoice-approve": invoice_swap(),
+    "api:invoice-send": invoice_swap(),
+    "api:payment-detail": missing_only("finance", payment),
+    "api:token_revoke": Swap(
+        "sales",
+        lambda w: api_token(w, w.sales),
+        (lambda w: api_token(w, w.user("other_sales")),),
+        (lambda w: {"pk": MISSING_ID},),
+        "post",
+    ),
+    # spreadsheet imports are their importer's (and managers')
+    **{
+        f"imports:{name}": Swap(
+            "sales",
+            lambda w: import_job(w, w.sales),
+            (lambda w: import_job(w, w.user("other_sales")),),
+            (lambda w: {"pk": MISSING_ID},),
+            method,
+        )
+        for name, method in (
+            ("detail", "get"),
+            ("mapping", "get"),
+            ("preview", "get"),
+            ("run", "post"),
+            ("summary_csv", "get"),
+        )
+    },
+    # webhooks: managers only
+    "webhooks:detail": webhook_swap("get"),
+    "webhooks:edit": webhook_swap("get"),
+    "webhooks:pause": webhook_swap(),
+    "webhooks:resume": webhook_swap(),
+    "webhooks:archive": webhook_swap(),
+    "webhooks:ping": webhook_swap(),
+    "webhooks:rotate": webhook_swap(),
+    **{
+        f"webhooks:{name}": Swap(
+            "manager",
+            lambda w: _delivery_kwargs(webhook_delivery(w)),
+            # A delivery of another endpoint, under this endpoint's id.
+            (
+                lambda w: {
+                    "pk": webhook_endpoint(w).pk,
+                    "delivery": webhook_delivery(w).uuid,
+                },
+            ),
+            (lambda w: {"pk": webhook_endpoint(w).pk, "delivery": uuid4()},),
+            method,
+        )
+        for name, method in (("delivery", "get"), ("redeliver", "post"))
+    },
 }
 
 
@@ -424,7 +558,11 @@ def test_swapped_or_missing_id_is_not_found(client, request, name):
     world = World(request)
     if swap.role != "anonymous":
         client.force_login(world.user(swap.role))
-    send = client.post if swap.method == "post" else client.get
+    send = {
+        "get": client.get,
+        "post": client.post,
+        "put": lambda url, data: client.put(url, data, content_type="application/json"),
+    }[swap.method]
     refused = [kwargs(world) for kwargs in swap.foreign + swap.missing]
     own = swap.own(world)
     before = _written()
