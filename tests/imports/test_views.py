@@ -140,7 +140,7 @@ def test_preview_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(14):
         response = client.get(reverse("imports:preview", kwargs={"pk": job.pk}))
     assert response.status_code == 200
-    assert f'{count}</span><span class="stat-label">to create' in response.content.decode()
+    assert f'{count}</div><div class="stat-label">to create' in response.content.decode()
     assert not Customer.objects.filter(name="Job").exists()
     assert Product.objects.count() == 1
 
