@@ -1,7 +1,9 @@
 """Invoicing fragments other apps' pages embed (the order page's billing section)."""
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from invoicing import services
 from invoicing.forms import DepositForm, MilestoneForm, TimeEntryForm
@@ -35,3 +37,13 @@ def order_billing_summary(context, order) -> dict:
         "milestone_form": MilestoneForm(),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def customer_billing_link(context, customer) -> str:
+    """A link to the customer's billing page (receipts, credit), for finance only."""
+    request = context.get("request")
+    if not has_role(getattr(request, "user", None), Role.FINANCE):
+        return ""
+    url = reverse("invoicing:customer_billing", args=[customer.pk])
+    return format_html(' <a class="small" href="{}">Billing and credit</a>', url)

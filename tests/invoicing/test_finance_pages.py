@@ -325,3 +325,11 @@ def test_credit_balance_of_one_customer_is_not_shown_for_another(client, finance
     client.force_login(finance)
     page = _page(client.get(reverse("invoicing:detail", args=[issued.pk])))
     assert "99.00" not in page
+
+
+def test_customer_list_links_finance_to_billing(client, finance, sales, issued):
+    url = reverse("invoicing:customer_billing", args=[issued.customer_id])
+    client.force_login(finance)
+    assert url in _page(client.get(reverse("customers:list")))
+    client.force_login(sales)
+    assert url not in _page(client.get(reverse("customers:list")))
