@@ -152,8 +152,8 @@ def check_mapping(kind: str, headers: list[str], mapping: dict) -> dict:
 # --- cell parsers: text in, value out, or ValidationError with the reason ------------------
 
 FORMULA_PREFIXES = ("=",)
-# Our own exports put a quote before = + - @ so spreadsheets show text, not a formula.
-QUOTED_PREFIXES = ("'=", "'+", "'-", "'@")
+# Our own exports put a quote before = + - @ (tab, return) so a spreadsheet shows text.
+QUOTED_PREFIXES = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
 
 def literal(text: str, label: str) -> str:
