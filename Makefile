@@ -17,7 +17,7 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
   REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
   DEBUG=0 SECRET_KEY=test-only-secret SECURE_SSL_REDIRECT=0 EMAIL_URL=consolemail://
 
-.PHONY: run test test-fast lint format install migrate demo clean docker-check audit
+.PHONY: run test test-fast lint format install migrate demo clean docker-check audit bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -69,6 +69,15 @@ lint: $(STAMP)
 # one without a fix only warns, and packages the advisory service could not check fail loudly.
 audit: $(STAMP)
 	$(PY) .ci/audit_dependencies.py
+
+# The benchmark at business scale on its own database (created, migrated and filled once):
+# `make bench`, `make bench ORDERS=20000`, `make bench BENCH_ARGS="--million"` or "--quick".
+ORDERS ?= 100000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oms_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
+bench: $(STAMP)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+	  $(PY) -m oms.bench.run --orders $(ORDERS) $(BENCH_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -520,7 +520,7 @@ def measure_automation(quick: bool, log) -> dict:
     from orders import services as orders
     from orders.models import Order
 
-    count = 20 if quick else 1000
+    count = 20 if quick else 300
     rate = 50.0
     set_aside_earlier_events()
     app.control.purge()
