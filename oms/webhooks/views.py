@@ -1,5 +1,7 @@
 """Webhook pages for managers: endpoints, their secrets, actions and delivery logs."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -191,16 +193,21 @@ def _delivery(request: HttpRequest, pk: int, delivery: str) -> WebhookDelivery:
     )
 
 
+def _delivery_context(delivery: WebhookDelivery) -> dict:
+    return {
+        "endpoint": delivery.endpoint,
+        "delivery": delivery,
+        "attempts": queries.attempts_of(delivery),
+        # Indented for people to read; the receiver got the compact bytes that were signed.
+        "readable_body": json.dumps(json.loads(delivery.body), indent=2),
+    }
+
+
 @require_GET
 @login_required
 def delivery_detail(request: HttpRequest, pk: int, delivery: str) -> HttpResponse:
     found = _delivery(request, pk, delivery)
-    context = {
-        "endpoint": found.endpoint,
-        "delivery": found,
-        "attempts": queries.attempts_of(found),
-    }
-    return render(request, "webhooks/delivery_detail.html", context)
+    return render(request, "webhooks/delivery_detail.html", _delivery_context(found))
 
 
 @require_POST
@@ -212,11 +219,7 @@ def delivery_redeliver(request: HttpRequest, pk: int, delivery: str) -> HttpResp
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
-        context = {
-            "endpoint": found.endpoint,
-            "delivery": found,
-            "attempts": queries.attempts_of(found),
-        }
+        context = _delivery_context(found)
         return render(request, "webhooks/delivery_detail.html", context, status=409)
     messages.success(request, "Queued to be sent again.")
     return redirect("webhooks:delivery", pk=pk, delivery=found.uuid)
