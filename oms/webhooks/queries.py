@@ -1,6 +1,6 @@
 """Reads for the webhook pages: endpoints with their delivery counts, and delivery logs."""
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 
 from oms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -20,12 +20,7 @@ def endpoints_with_counts() -> QuerySet[WebhookEndpoint]:
             failed=Count("deliveries", filter=Q(deliveries__status=Status.FAILED)),
             last_delivery_at=Max("deliveries__created_at"),
         )
-        .order_by(
-            # active, paused, then archived
-            "archived_at",
-            "url",
-            "id",
-        )
+        .order_by(F("archived_at").asc(nulls_first=True), "url", "id")
     )
 
 

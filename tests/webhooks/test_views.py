@@ -183,6 +183,18 @@ def test_archiving_stops_deliveries_and_keeps_the_log(client, manager):
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
 
 
+def test_archived_endpoints_are_listed_last(client, manager):
+    from oms.webhooks.services import archive_endpoint
+
+    archive_endpoint(
+        create_endpoint(**{**NEW, "url": "https://a.example.com"}, by=manager), by=manager
+    )
+    create_endpoint(**{**NEW, "url": "https://b.example.com"}, by=manager)
+    client.force_login(manager)
+    page = client.get(reverse("webhooks:list")).content.decode()
+    assert page.index("https://b.example.com") < page.index("https://a.example.com")
+
+
 def _endpoints(manager, count: int) -> None:
     for number in range(count):
         endpoint = create_endpoint(**{**NEW, "url": f"https://e{number}.example.com"}, by=manager)
