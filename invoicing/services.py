@@ -689,6 +689,13 @@ def discard_draft_invoice(invoice: Invoice, *, by, reason: str) -> Invoice:
         invoice.discard(reason=reason)
         invoice.save()
         released = _release_time_entries(invoice)
+        # Released time goes on another open draft of the order if there is one.
+        other = _open_draft(order) if released else None
+        if other is not None:
+            other = Invoice.objects.select_for_update(no_key=True).get(pk=other.pk)
+            _bill_time_entries(other, order)
+            _recompute_totals(other)
+            other.save()
         _record(
             order,
             invoice,

@@ -165,3 +165,17 @@ def test_billing_summary_counts_time_apart_from_the_order(order_at, operations, 
     assert summary.invoiced == Decimal("180.00")
     assert summary.time == Decimal("120.00")
     assert summary.to_invoice == Decimal("60.00")
+
+
+def test_time_released_by_a_discarded_draft_moves_to_the_other_open_draft(
+    order_at, operations, finance
+):
+    order = order_at("delivered")
+    _time(order, operations)
+    deposit = services.create_deposit_invoice(order, by=finance, amount=Decimal("10.00"))
+    final = services.draft_invoice_for_order(order, by=finance)
+    assert deposit.lines.filter(bills_time=True).exists()
+    services.discard_draft_invoice(deposit, by=finance, reason="Not needed")
+    final.refresh_from_db()
+    assert final.lines.filter(bills_time=True).count() == 1
+    assert TimeEntry.objects.get().invoice_line.invoice == final
