@@ -15,14 +15,26 @@ def _carries_nul(data) -> bool:
 class RefuseNulBytesMiddleware:
     """Refuse, with a 400 and a readable page, any form or query string holding a NUL
     character. No text we keep may contain one and PostgreSQL cannot store it, so turning
-    it away at the door means no view or service can half-write it or answer with a 500."""
+    it away at the door means no view or service can half-write it or answer with a 500.
+
+    Form bodies are read only where Django's CSRF check reads them too: views exempt from
+    it (signed machine-to-machine webhooks) read their raw body themselves."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _carries_nul(request.GET) or (
-            request.content_type in FORM_TYPES and _carries_nul(request.POST)
-        ):
-            return render(request, "bad_input.html", status=400)
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if _carries_nul(request.GET):
+            return self._refuse(request)
+        if getattr(view_func, "csrf_exempt", False):
+            return None
+        if request.content_type in FORM_TYPES and _carries_nul(request.POST):
+            return self._refuse(request)
+        return None
+
+    @staticmethod
+    def _refuse(request: HttpRequest) -> HttpResponse:
+        return render(request, "bad_input.html", status=400)

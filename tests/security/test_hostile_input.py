@@ -347,3 +347,11 @@ def test_redirect_after_a_quote_action_stays_on_this_site(client, sales):
 
     assert away.url == reverse("quotes:awaiting")
     assert home.url == "/quotes/awaiting/?page=2"
+
+
+@pytest.mark.django_db
+def test_signed_webhooks_still_read_their_raw_body(client, settings):
+    """The null-character guard leaves bodies of CSRF-exempt machine endpoints unread."""
+    settings.XERO_WEBHOOK_KEY = "key"
+    response = client.post(reverse("accounting:webhook"), {"payload": "x"})
+    assert response.status_code == 401
