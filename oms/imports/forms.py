@@ -34,9 +34,14 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     """One choice of column per field the kind of import reads."""
 
-    def __init__(self, *args, kind: str, headers: list[str], **kwargs):
+    def __init__(self, *args, kind: str, headers: list[str], sample: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "— not in this file —")] + [(h, h) for h in headers if h]
+        first = (sample or [[]])[0]
+        choices = [("", "— not in this file —")] + [
+            (header, _with_example(header, first[i] if i < len(first) else ""))
+            for i, header in enumerate(headers)
+            if header
+        ]
         for field in fields_for(kind):
             self.fields[field.name] = forms.ChoiceField(
                 label=field.label + (" *" if field.required else ""),
@@ -55,3 +60,11 @@ class RunForm(forms.Form):
         required=False,
         help_text="Without this, one invalid row stops the whole file and nothing is imported.",
     )
+
+
+def _with_example(header: str, value: str) -> str:
+    """The column as the person knows it: its header and what its first row holds."""
+    if not value:
+        return header
+    example = value if len(value) <= 30 else value[:29] + "…"
+    return f"{header} (e.g. {example})"

@@ -56,6 +56,9 @@ class ImportJob(models.Model):
     original_name = models.CharField(max_length=200, blank=True)
     file_format = models.CharField(max_length=8, default="csv")
     headers = models.JSONField(default=list, blank=True)
+    sample = models.JSONField(
+        default=list, blank=True, help_text="The first data rows, shown beside the columns."
+    )
     mapping = models.JSONField(default=dict, blank=True, help_text="Field name to column header.")
     skip_invalid = models.BooleanField("skip invalid rows", default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)

@@ -37,6 +37,7 @@ from orders.services import next_order_number, update_order
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+SAMPLE_ROWS = 3
 PROGRESS_TIMEOUT = 24 * 3600
 
 
@@ -76,6 +77,7 @@ def start_import(*, kind: str, name: str, data: bytes, by) -> ImportJob:
             original_name=(name or "upload")[:200],
             file_format=table.file_format,
             headers=table.headers,
+            sample=[cells for _, cells in table.rows[:SAMPLE_ROWS]],
             mapping=mapping,
             total_rows=len(table.rows),
             created_by=by,

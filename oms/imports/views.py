@@ -73,7 +73,11 @@ def import_mapping(request, pk: int):
     if job.status != ImportJob.Status.UPLOADED:
         return redirect("imports:detail", pk=job.pk)
     form = MappingForm(
-        request.POST or None, kind=job.kind, headers=job.headers, initial=job.mapping
+        request.POST or None,
+        kind=job.kind,
+        headers=job.headers,
+        sample=job.sample,
+        initial=job.mapping,
     )
     status = 200
     if request.method == "POST":

@@ -37,7 +37,7 @@ def test_upload_map_preview_shows_first_rows_and_every_invalid_row(client, manag
     assert job.mapping["order_ref"] == "Ref" and job.mapping["unit_price"] == "Price"
 
     page = client.get(reverse("imports:mapping", kwargs={"pk": job.pk})).content.decode()
-    assert '<option value="Stage" selected>' in page
+    assert '<option value="Stage" selected>Stage (e.g. confirmed)</option>' in page
     response = client.post(reverse("imports:mapping", kwargs={"pk": job.pk}), job.mapping)
     assert response.url == reverse("imports:preview", kwargs={"pk": job.pk})
 
