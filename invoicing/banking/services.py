@@ -61,6 +61,8 @@ COLUMNS = {
     ),
     "payer": ("payer", "name", "payer name", "counterparty", "counter party", "from", "payee"),
 }
+# Columns that carry only money in: an empty cell there is a money-out row.
+MONEY_IN_ONLY = {"credit", "paid in", "money in", "credit amount", "amount in"}
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d/%m/%y")
 INVOICE_NUMBER = re.compile(r"\bINV[\s\-_/]?(\d{4})[\s\-_/]?(\d{5})\b", re.IGNORECASE)
 ORDER_NUMBER = re.compile(r"\bORD[\s\-_/]?(\d{4})[\s\-_/]?(\d{5})\b", re.IGNORECASE)
@@ -153,9 +155,13 @@ def parse_statement(content: bytes) -> tuple[list[dict], int]:
                 (value or "").strip() for value in record.values() if isinstance(value, str)
             ):
                 continue
+            raw_amount = (record.get(columns["amount"]) or "").strip()
+            if not raw_amount and _header_key(columns["amount"]) in MONEY_IN_ONLY:
+                skipped += 1  # a paid-out row in a statement with separate in and out columns
+                continue
             try:
                 day = _parse_date(record.get(columns["date"]) or "")
-                amount = _parse_amount(record.get(columns["amount"]) or "")
+                amount = _parse_amount(raw_amount)
             except ValueError as error:
                 errors.append(f"Row {row_number}: {error}.")
                 continue

@@ -239,3 +239,19 @@ def test_sales_cannot_import_or_confirm(issue, sales, finance):
     line = _import(finance, _csv("2026-01-05,1.00,X,")).lines.get()
     with pytest.raises(PermissionDenied):
         services.confirm_line(line, by=sales)
+
+
+def test_separate_paid_in_and_paid_out_columns(finance):
+    text = (
+        "Date,Description,Paid out,Paid in\n"
+        "05/01/2026,Card fee,3.00,\n"
+        "06/01/2026,Invoice INV-2026-00009,,50.00\n"
+    )
+    statement = _import(finance, text)
+    assert statement.lines.get().amount == Decimal("50.00")
+    assert statement.skipped_money_out == 1
+
+
+def test_an_empty_amount_in_a_single_amount_column_is_refused(finance):
+    with pytest.raises(ValidationError, match=r"Row 2: amount .. is not a number"):
+        _import(finance, "Date,Amount,Reference\n2026-01-05,,X\n")
