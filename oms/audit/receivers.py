@@ -34,6 +34,7 @@ TRACKED_MODELS: dict[str, tuple[str, ...] | None] = {
         "archived_at",
     ),
     "api.apitoken": ("name", "user", "revoked_at", "revoked_by"),
+    "django_celery_beat.periodictask": ("name", "task", "enabled", "interval", "crontab"),
 }
 IGNORED_FIELDS = {"id", "updated_at", "modified_at", "last_login", "last_used_at"}
 SECRET_MARKERS = ("password", "token", "secret", "key")
@@ -95,6 +96,8 @@ def snapshot_before_save(sender, instance, raw=False, update_fields=None, **kwar
     if raw or instance.pk is None or instance._state.adding:
         return
     watched = _watched(instance)
+    if not watched:
+        return
     if update_fields is not None:
         names = {instance._meta.get_field(name).attname for name in update_fields}
         watched = [name for name in watched if name in names]

@@ -268,3 +268,14 @@ def test_a_webhook_secret_rotation_is_recorded_without_the_secret(manager):
     entry = _entries(Action.CHANGED).filter(target_type="webhooks.webhookendpoint").get()
     assert entry.details["changes"] == {"secret": "(changed)"}
     assert old_secret not in str(entry.details) and "whsec_new" not in str(entry.details)
+
+
+def test_pausing_a_scheduled_job_is_recorded():
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every_minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)
+    job = PeriodicTask.objects.create(name="Sweep", task="x.sweep", interval=every_minute)
+    job.enabled = False
+    job.save()
+    entry = _entries(Action.CHANGED).filter(target_type="django_celery_beat.periodictask").get()
+    assert entry.details["changes"] == {"enabled": [True, False]}
