@@ -54,6 +54,7 @@ TARGETS = {
     "celery_rss_mb": 200,
 }
 DASHBOARDS = {"pipeline dashboard", "metrics page"}
+PAGE_SECONDS = 20  # time budget for sampling one page
 
 
 def parse_args(argv=None):
@@ -117,13 +118,27 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def static_files_stale() -> bool:
+    """True unless the collected files' manifest is newer than every file of the project's
+    own static folder (the installed packages' files change only with the packages)."""
+    from django.conf import settings
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    collected = manifest.stat().st_mtime
+    return any(path.stat().st_mtime > collected for path in (ROOT / "static").rglob("*"))
+
+
 def prepare(args, log) -> dict:
     from django.core.management import call_command
 
     from orders.models import Order
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    if static_files_stale():
+        log("Collecting static files (once; compressing them takes a few minutes)...")
+        call_command("collectstatic", interactive=False, verbosity=0)
     have = Order.objects.count()
     generated = None
     if have < args.orders:
@@ -303,7 +318,9 @@ def measure_pages(port: int, session: str, user, rounds: int, log) -> dict:
         for _ in range(3):
             get(port, path, cookie)
         times, status = [], None
-        for _ in range(rounds):
+        budget = time.monotonic() + PAGE_SECONDS
+        # Up to `rounds` samples, fewer for a slow page once its time budget is spent.
+        while len(times) < rounds and (len(times) < 5 or time.monotonic() < budget):
             status, elapsed = get(port, path, cookie)
             times.append(elapsed)
         queries, _ = count_queries(user, path)
@@ -390,36 +407,39 @@ def held(result: dict) -> bool:
 
 
 def measure_load(plan_path: Path, held_orders: list[str], quick: bool, log) -> dict:
-    """Climb a ladder of request rates in short steps; hold the best one for two minutes
-    (a shorter hold with --quick); step down if the long hold does not stay under target."""
+    """Climb a ladder of request rates in short steps (or halve the first rung until one
+    holds); then hold the best rate for two minutes (a shorter hold with --quick), stepping
+    down once if the long hold does not stay under target."""
     explore, hold_for = (3, 5) if quick else (20, 120)
     ladder = [10] if quick else [25, 50, 75, 100, 125, 150, 200, 250, 300]
     stages, best = [], None
-    for rate in ladder:
-        result = run_load(plan_path, rate, explore)
+
+    def attempt(rate: float, seconds: float) -> bool:
+        result = run_load(plan_path, rate, seconds)
         resume_held(held_orders)
         stages.append(result)
         log(
-            f"  {rate:5} req/s: achieved {result['rate']:6.1f}, p95 {result['p95_ms']} ms, "
-            f"{result['failures']} failures"
-        )
-        if not held(result):
-            break
-        best = rate
-    sustained = None
-    candidate = best or ladder[0]
-    for _ in range(1 if quick else 3):
-        result = run_load(plan_path, candidate, hold_for)
-        resume_held(held_orders)
-        stages.append(result)
-        log(
-            f"  held {candidate} req/s for {hold_for} s: achieved {result['rate']}, "
+            f"  {rate:5} req/s for {seconds} s: achieved {result['rate']}, "
             f"p95 {result['p95_ms']} ms, {result['failures']} failures"
         )
-        if held(result):
-            sustained = result
+        return held(result)
+
+    for rate in ladder:
+        if not attempt(rate, explore):
             break
-        candidate = max(5, round(candidate * 0.8))
+        best = rate
+    rate = ladder[0]
+    while best is None and rate > 2:
+        rate = round(rate / 2, 1)
+        if attempt(rate, explore):
+            best = rate
+    sustained = None
+    for candidate in (best, round(best * 0.8, 1)) if best else ():
+        if attempt(candidate, hold_for):
+            sustained = stages[-1]
+            break
+        if quick:
+            break
     return {"stages": stages, "sustained": sustained}
 
 
@@ -766,6 +786,8 @@ def git_commit() -> str:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     environment(args)
+    # Stopped from outside: still stop the web server and worker this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     def log(line: str) -> None:
         print(line, flush=True)
