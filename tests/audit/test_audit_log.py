@@ -141,6 +141,19 @@ def test_a_csv_export_is_recorded_with_its_file_name(client, finance):
     assert entry.details["query"] == "format=csv"
 
 
+def test_an_excel_export_is_recorded(client, sales):
+    client.force_login(sales)
+    response = client.get(
+        reverse("imports:export", kwargs={"kind": "customers", "fmt": "xlsx"}), {"q": "acme"}
+    )
+    assert response.status_code == 200
+    entry = _entries(Action.EXPORT).get()
+    assert entry.actor == sales
+    assert entry.details["view"] == "imports:export"
+    assert entry.details["filename"].endswith(".xlsx")
+    assert entry.details["query"] == "q=acme"
+
+
 def test_an_ordinary_page_is_not_an_export(client, finance):
     client.force_login(finance)
     assert client.get(reverse("invoicing:receivables")).status_code == 200
