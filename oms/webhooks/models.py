@@ -40,6 +40,10 @@ class WebhookEndpoint(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_reason = models.CharField(max_length=300, blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    # After a rotation the old secret may keep signing beside the new one for a while, so
+    # receivers can switch over without refusing a single delivery.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -62,6 +66,13 @@ class WebhookEndpoint(models.Model):
 
     def subscribes_to(self, event_type: str) -> bool:
         return event_type in self.event_types
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets that sign a request now: the current one, then the previous one
+        while its overlap lasts."""
+        if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class WebhookDeliveryQuerySet(models.QuerySet):

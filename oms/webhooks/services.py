@@ -121,15 +121,31 @@ def update_endpoint(
     return endpoint
 
 
-def rotate_secret(endpoint: Endpoint, *, by) -> Endpoint:
-    """A new signing secret, used from the next attempt on; the old one stops at once."""
+SECRET_OVERLAP = timedelta(hours=24)
+
+
+def rotate_secret(endpoint: Endpoint, *, by, overlap: bool = False) -> Endpoint:
+    """A new signing secret, used from the next attempt on. With `overlap` the old one
+    also signs for SECRET_OVERLAP, so receivers switch without refusing anything;
+    without it (a leaked secret) the old one stops at once."""
     _ensure_manager(by)
     with transaction.atomic():
         endpoint = _lock(endpoint)
         _ensure_not_archived(endpoint)
+        now = timezone.now()
+        endpoint.previous_secret = endpoint.secret if overlap else ""
+        endpoint.previous_secret_until = now + SECRET_OVERLAP if overlap else None
         endpoint.secret = new_secret()
-        endpoint.secret_rotated_at = timezone.now()
-        endpoint.save(update_fields=["secret", "secret_rotated_at", "updated_at"])
+        endpoint.secret_rotated_at = now
+        endpoint.save(
+            update_fields=[
+                "secret",
+                "secret_rotated_at",
+                "previous_secret",
+                "previous_secret_until",
+                "updated_at",
+            ]
+        )
     return endpoint
 
 
@@ -359,14 +375,14 @@ def _claim_next(now: datetime) -> tuple[Delivery, int] | None:
     return delivery, delivery.attempts
 
 
-def headers_for(delivery: Delivery, *, secret: str, timestamp: int) -> dict[str, str]:
+def headers_for(delivery: Delivery, *, secrets: list[str], timestamp: int) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-OMS-Event": delivery.event_type,
         "X-OMS-Delivery": str(delivery.uuid),
         "X-OMS-Timestamp": str(timestamp),
-        "X-OMS-Signature": signature_header(secret, timestamp, delivery.body),
+        "X-OMS-Signature": signature_header(secrets, timestamp, delivery.body),
     }
 
 
@@ -382,7 +398,9 @@ def post(delivery: Delivery) -> Outcome:
         response = requests.post(
             endpoint.url,
             data=delivery.body.encode(),
-            headers=headers_for(delivery, secret=endpoint.secret, timestamp=timestamp),
+            headers=headers_for(
+                delivery, secrets=endpoint.signing_secrets(started_at), timestamp=timestamp
+            ),
             timeout=settings.WEBHOOK_TIMEOUT,
             allow_redirects=False,  # a redirect is not an answer; the URL should be fixed
             stream=True,

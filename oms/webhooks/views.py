@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -109,6 +110,7 @@ def _detail(
     context = {
         **_log_context(request, endpoint),
         "new_secret": new_secret,
+        "now": timezone.now(),
         "subscribed": [(name, labels.get(name, "")) for name in endpoint.event_types],
     }
     return render(request, "webhooks/endpoint_detail.html", context, status=status)
@@ -177,12 +179,19 @@ def endpoint_ping(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     try:
-        endpoint = services.rotate_secret(endpoint, by=request.user)
+        overlap = request.POST.get("overlap") == "on"
+        endpoint = services.rotate_secret(endpoint, by=request.user, overlap=overlap)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
         return _detail(request, endpoint, status=409)
-    messages.success(request, "New signing secret made. The old one no longer signs anything.")
+    if endpoint.previous_secret:
+        until = timezone.localtime(endpoint.previous_secret_until)
+        messages.success(
+            request, f"New signing secret made. The old one also signs until {until:%d %b %H:%M}."
+        )
+    else:
+        messages.success(request, "New signing secret made. The old one no longer signs anything.")
     return _detail(request, endpoint, new_secret=endpoint.secret)
 
 

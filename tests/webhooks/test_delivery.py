@@ -23,6 +23,7 @@ from oms.webhooks.services import (
     resume_endpoint,
     rotate_secret,
     send_due,
+    send_ping,
 )
 from orders.services import confirm_order
 from tests.factories import place_order
@@ -91,6 +92,28 @@ def test_a_rotated_secret_signs_from_the_next_attempt(receiver, endpoint, sales,
     assert all(r["signed"] for r in receiver.requests)
     first = receiver.requests[0]
     assert not verify(old, first["headers"], first["body"])
+
+
+def test_with_an_overlap_both_secrets_sign_for_a_day(receiver, endpoint, manager):
+    old = endpoint.secret
+    start = timezone.now()
+    with time_machine.travel(start, tick=True) as clock:
+        endpoint = rotate_secret(endpoint, by=manager, overlap=True)
+        receiver.secret = endpoint.secret
+        send_ping(endpoint, by=manager)
+        send_due()
+        during = receiver.requests[-1]
+        assert during["headers"]["X-OMS-Signature"].count("v1=") == 2
+        assert verify(endpoint.secret, during["headers"], during["body"])
+        assert verify(old, during["headers"], during["body"])  # a receiver not yet switched
+        clock.move_to(start + timedelta(hours=24, minutes=1))
+        send_ping(endpoint, by=manager)
+        send_due()
+        after = receiver.requests[-1]
+        assert after["headers"]["X-OMS-Signature"].count("v1=") == 1
+        assert verify(endpoint.secret, after["headers"], after["body"])
+        assert not verify(old, after["headers"], after["body"])
+    assert all(request["signed"] for request in receiver.requests)
 
 
 def test_an_endpoint_not_subscribed_gets_nothing(receiver, endpoint, sales, manager):

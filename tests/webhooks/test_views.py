@@ -140,6 +140,18 @@ def test_rotating_shows_the_new_secret(client, manager):
     assert old not in response.content.decode()
 
 
+def test_rotating_with_an_overlap_says_until_when_the_old_secret_signs(client, manager):
+    endpoint = create_endpoint(**NEW, by=manager)
+    old = endpoint.secret
+    client.force_login(manager)
+    url = reverse("webhooks:rotate", kwargs={"pk": endpoint.pk})
+    response = client.post(url, {"overlap": "on"}, follow=False)
+    endpoint.refresh_from_db()
+    assert endpoint.previous_secret == old
+    assert "The old one also signs until" in response.content.decode()
+    assert old not in response.content.decode()
+
+
 def test_a_test_ping_is_signed_and_logged(client, manager, receiver):
     endpoint = create_endpoint(**{**NEW, "url": receiver.url}, by=manager)
     receiver.secret = endpoint.secret
