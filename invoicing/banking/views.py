@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from customers.models import Customer
@@ -63,8 +64,16 @@ def statement_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @finance_required
+@vary_on_headers("HX-Request")
 def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review page; htmx asks for the progress line after each decision."""
     statement = get_object_or_404(BankStatement, pk=pk)
+    if request.htmx and request.GET.get("partial") == "statement-progress":
+        return render(
+            request,
+            "banking/statement_detail.html#statement-progress",
+            {"statement": statement, "open_count": statement.lines.outstanding().count()},
+        )
     lines = list(queries.statement_lines(statement))
     return render(
         request,
@@ -79,7 +88,6 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _line_action(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
     line = get_object_or_404(BankLine.objects.select_related("statement"), pk=pk)
-    status = 200
     try:
         line = action(line)
     except OrderChanged:
@@ -88,8 +96,7 @@ def _line_action(request: HttpRequest, pk: int, action, success: str) -> HttpRes
         error = " ".join(refusal.messages)
     else:
         error = None
-    if error:
-        status = 400
+    status = 400 if error else 200
     if request.htmx:
         line = queries.statement_lines(line.statement).get(pk=line.pk)
         response = render(

@@ -47,6 +47,12 @@ def test_upload_review_and_confirm(client, finance, issued):
     assert response.status_code == 200
     assert response.content.decode().strip().startswith(f'<tbody id="bank-line-{line.pk}"')
     assert "payment recorded" in response.content.decode()
+    assert "bank-line-changed" in response.headers["HX-Trigger"]
+    progress = client.get(
+        reverse("banking:statement", args=[statement.pk]) + "?partial=statement-progress", **HTMX
+    )
+    assert progress.content.decode().strip().startswith('<p id="statement-progress"')
+    assert "0 lines waiting" in progress.content.decode()
     issued.refresh_from_db()
     assert issued.status == Invoice.Status.PAID
     again = client.post(reverse("banking:line_confirm", args=[line.pk]), **HTMX)
