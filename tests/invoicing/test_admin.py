@@ -85,3 +85,44 @@ def test_payment_admin_is_read_only(admin_client_for, order_at, finance):
     detail = admin_client_for.get(reverse("admin:invoicing_payment_change", args=[payment.pk]))
     assert detail.status_code == 200
     assert b'name="amount"' not in detail.content
+
+
+def test_receipts_credit_time_and_bank_lines_are_read_only(admin_client_for, order_at, finance):
+    from invoicing.banking.services import import_statement
+    from invoicing.models import CustomerCredit, Receipt, TimeEntry
+    from tests.factories import CustomerFactory
+
+    receipt = services.receive_payment(
+        CustomerFactory(), by=finance, amount=Decimal("5"), currency="GBP", allocations={}
+    )
+    entry = services.record_time_entry(
+        order_at("in_progress"),
+        by=finance,
+        person="Sam",
+        date=receipt.date,
+        hours="1",
+        rate="40",
+        description="Survey",
+    )
+    line = import_statement(
+        by=finance,
+        filename="s.csv",
+        content=b"Date,Amount,Reference\n2026-01-05,5.00,X\n",
+        currency="GBP",
+    ).lines.get()
+    pages = {
+        "invoicing_receipt": receipt.pk,
+        "invoicing_customercredit": CustomerCredit.objects.get().pk,
+        "invoicing_timeentry": entry.pk,
+        "banking_bankline": line.pk,
+        "banking_bankstatement": line.statement_id,
+    }
+    for model, pk in pages.items():
+        assert admin_client_for.get(reverse(f"admin:{model}_add")).status_code == 403
+        assert admin_client_for.get(reverse(f"admin:{model}_changelist")).status_code == 200
+        detail = admin_client_for.get(reverse(f"admin:{model}_change", args=[pk]))
+        assert detail.status_code == 200
+        assert b'name="amount"' not in detail.content
+        assert b'name="hours"' not in detail.content
+    assert Receipt.objects.count() == 1
+    assert TimeEntry.objects.count() == 1
