@@ -211,9 +211,12 @@ def _plain_number(text: str) -> str:
 
 def whole_number(value: str, label: str, *, minimum: int, maximum: int) -> int:
     try:
-        number = int(Decimal(_plain_number(value.strip())))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(f"{label} '{value}' is not a whole number.") from None
+        exact = Decimal(_plain_number(value.strip()))
+    except InvalidOperation:
+        exact = None
+    if exact is None or not exact.is_finite() or exact != exact.to_integral_value():
+        raise ValidationError(f"{label} '{value}' is not a whole number.")
+    number = int(exact)
     if not minimum <= number <= maximum:
         raise ValidationError(f"{label} must be between {minimum} and {maximum}.")
     return number

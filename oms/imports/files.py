@@ -150,6 +150,11 @@ def _table(file_format: str, numbered_rows) -> Table:
     for number, row in numbered_rows:
         cells = [cell.strip() if isinstance(cell, str) else str(cell) for cell in row]
         for column, cell in enumerate(cells):
+            if "\x00" in cell:
+                raise ValidationError(
+                    f"Row {number} holds binary data (a NUL character); this is not a "
+                    "spreadsheet of text. Export it again as CSV UTF-8 or .xlsx."
+                )
             if len(cell) > max_cell:
                 name = headers[column] if headers and column < len(headers) else column + 1
                 raise ValidationError(

@@ -153,3 +153,11 @@ def test_semicolon_separated_csv_from_european_excel_is_read(manager):
     job = import_file("products", data, by=manager)
     assert job.status == ImportJob.Status.DONE
     assert Product.objects.get(code="P1").unit_price == 12.5
+
+
+def test_nul_character_deep_in_a_csv_is_refused(manager):
+    rows = [["Code", "Name", "Price"]] + [[f"P{n}", "W" * 50, "1"] for n in range(2000)]
+    data = csv_bytes([*rows, ["P-last", "bad\x00name", "1"]])
+    assert b"\x00" not in data[:65536]
+    with pytest.raises(ValidationError, match="Row 2002 holds binary data"):
+        services.start_import(kind="products", name="p.csv", data=data, by=manager)
