@@ -158,3 +158,17 @@ def test_a_token_follows_its_owners_roles(sales):
     assert client.get(ORDERS).status_code == 200
     sales.groups.set(Group.objects.none())
     assert client.get(ORDERS).status_code == 403
+
+
+def test_a_browser_session_works_but_its_writes_need_the_csrf_token(sales):
+    from tests.factories import place_order
+
+    order = place_order(sales)
+    session = APIClient(enforce_csrf_checks=True)
+    session.force_login(sales)
+    assert session.get(f"{ORDERS}/{order.number}").status_code == 200
+    refused = session.post(f"{ORDERS}/{order.number}/transitions/confirm", {}, format="json")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    order.refresh_from_db()
+    assert order.status == "enquiry"
