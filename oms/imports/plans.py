@@ -618,8 +618,13 @@ def _order_unit(members: list[tuple[Row, dict]], lookups: dict, by) -> "OrderUni
     order.net_total = sum((line.net_amount for line in built), money.ZERO)
     order.tax_total = sum((line.tax_amount for line in built), money.ZERO)
     order.gross_total = order.net_total + order.tax_total
+    if order.gross_total >= MAX_AMOUNT:
+        return RowError(first.number, f"The order's total {order.gross_total} is too large.")
     return OrderUnit(rows, order, "create", values["stage"], values["ref"], lines=built)
 
+
+# Order and line amounts are stored with 14 digits, two of them after the point.
+MAX_AMOUNT = Decimal("1e12")
 
 # The stages an order passes on the way to each importable stage; each gets its timestamp.
 STAGE_PATH = {

@@ -195,3 +195,13 @@ def test_imported_orders_take_consecutive_numbers_and_the_series_carries_on(cata
     digits = [int(number.rsplit("-", 1)[1]) for number in numbers]
     assert digits == list(range(digits[0], digits[0] + 7))
     assert numbers[0] == before.number and numbers[-1] == after.number
+
+
+def test_an_order_too_large_to_store_is_refused_not_crashed(catalogue, manager):
+    rows = [
+        HEADERS,
+        ["J-1", "ACC-1", "Huge", "confirmed", "", "", "", "X", "999999999", "9999999", ""],
+    ]
+    job = import_file("orders", csv_bytes(rows), by=manager)
+    assert job.status == ImportJob.Status.REJECTED
+    assert "is too large" in job.errors[0]["message"]
