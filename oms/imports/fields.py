@@ -224,6 +224,8 @@ def whole_number(value: str, label: str, *, minimum: int, maximum: int) -> int:
 
 def email(value: str, label: str) -> str:
     value = value.strip().lower()
+    if len(value) > 254:
+        raise ValidationError(f"{label} is longer than 254 characters.")
     try:
         validate_email(value)
     except ValidationError:

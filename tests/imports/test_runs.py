@@ -204,3 +204,11 @@ def test_an_ambiguous_number_is_refused_not_guessed(manager):
     rows = [["Code", "Name", "Price"], ["P", "W", "1,2,3"]]
     job = import_file("products", csv_bytes(rows), by=manager)
     assert job.errors == [{"row": 2, "message": "Unit price '1,2,3' is not a number."}]
+
+
+def test_an_email_too_long_to_store_is_refused(manager):
+    address = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    job = import_file(
+        "customers", csv_bytes([["Company", "Email"], ["Long Ltd", address]]), by=manager
+    )
+    assert job.errors == [{"row": 2, "message": "Contact email is longer than 254 characters."}]
