@@ -283,8 +283,7 @@ PIPELINE_STALL_DAYS = {
 # Metrics: boundaries of the quote value bands (gross), ascending, e.g. "1000,5000,20000"
 # gives under 1,000 / 1,000 to 5,000 / 5,000 to 20,000 / 20,000 and over.
 METRICS_VALUE_BANDS = env.list("METRICS_VALUE_BANDS", default=["1000", "5000", "20000"])
-# Metrics: seconds the page's figures are kept; any change to the business refreshes them
-# sooner (0 computes them on every view).
+# Metrics: seconds the page's figures are kept before they are computed again (0: every view).
 METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=300)
 
 # --- Xero -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 
 from customers.models import Customer
@@ -743,18 +744,26 @@ def test_page_query_count_does_not_grow_with_the_data(
     assert response.context["cohort"]["funnel"][-1]["count"] == 10
 
 
-def test_figures_are_kept_until_the_business_changes(
-    client, manager, sales, settings, django_assert_max_num_queries
-):
+def test_figures_are_kept_for_the_configured_time(client, manager, sales, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     settings.METRICS_CACHE_SECONDS = 300
     client.force_login(manager)
-    url = _url(**PERIOD_PARAMS)
+    # A range of its own (the cache is shared), with the business set in it.
+    url = _url(date_from="2026-01-05", date_to="2026-01-09")
+    cache.delete(metrics._cache_key(MetricFilters(date(2026, 1, 5), date(2026, 1, 9))))
     with _at(D(1)):
         place_order(sales)
-        assert client.get(url).context["cohort"]["orders"] == 1
-        # Nothing changed: the figures come from the cache (session, user, salespeople for
-        # the filter and the timeline's newest id; no metric query).
-        with django_assert_max_num_queries(5):
+        with CaptureQueriesContext(connection) as computed:
             assert client.get(url).context["cohort"]["orders"] == 1
-        place_order(sales)  # a new timeline row: the next view computes afresh
+        place_order(sales)
+        # Within five minutes the kept figures are shown, without the seven metric queries,
+        # with the time they were computed.
+        with CaptureQueriesContext(connection) as kept:
+            response = client.get(url)
+        assert len(kept) == len(computed) - 7
+        assert response.context["cohort"]["orders"] == 1
+        assert "Figures as of 10:00" in response.content.decode()
+    with _at(D(1) + timedelta(seconds=301)):
         assert client.get(url).context["cohort"]["orders"] == 2
