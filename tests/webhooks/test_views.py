@@ -263,3 +263,35 @@ def test_delivery_detail_query_count_does_not_grow(
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert response.content.decode().count("HTTP 502") == rows
+
+
+@pytest.mark.parametrize("name", ["webhooks:create", "webhooks:edit"])
+def test_hostile_form_input_gets_an_answer_never_an_error(client, manager, name):
+    """Whatever is typed into the endpoint form, the page answers 2xx, 3xx or 400."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    endpoint = create_endpoint(**NEW, by=manager)
+    client.force_login(manager)
+    url = reverse(name, kwargs={"pk": endpoint.pk} if name == "webhooks:edit" else {})
+    text = st.text(max_size=600) | st.sampled_from(
+        ["http://[::1", "https://" + "a" * 600 + ".com", "javascript:alert(1)", "http://0x7f.1/"]
+    )
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        url_value=text,
+        description=text,
+        event_types=st.lists(st.sampled_from(["order.confirmed", "order.nope", ""])),
+    )
+    def post(url_value, description, event_types):
+        data = {"url": url_value, "description": description, "event_types": event_types}
+        response = client.post(url, data)
+        assert response.status_code in (200, 201, 302, 400), response.status_code
+
+    post()
