@@ -19,7 +19,7 @@ from django_otp import login as otp_login
 
 from oms.accounts import services
 from oms.accounts.forms import PreferencesForm
-from oms.accounts.lockout import lockout_response
+from oms.accounts.lockout import client_ip_address, lockout_response
 from oms.accounts.middleware import (
     OWES_CODE,
     SESSION_KEY,
@@ -123,6 +123,14 @@ def otp_setup(request):
     return render(request, "accounts/otp_setup.html", context, status=400 if error else 200)
 
 
+def _forget_failures(request) -> None:
+    """A full sign-in clears this email's failures from this address, as a password-only
+    sign-in does (never from other addresses)."""
+    address = client_ip_address(request)
+    if address:
+        AxesProxyHandler.reset_attempts(ip_address=address, username=request.user.email.lower())
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def otp_verify(request):
@@ -140,6 +148,7 @@ def otp_verify(request):
         if device is not None:
             otp_login(request, device)
             mark_second_factor_done(request)
+            _forget_failures(request)
             record_audit(AuditEntry.Action.OTP_VERIFIED, request=request, device=device.name)
             return redirect(_safe_next(request))
         # Django's failed-login signal: axes counts it, the audit log records it.

@@ -657,8 +657,13 @@ def all_figures(filters: MetricFilters) -> dict:
     now = timezone.now()
     key = _cache_key(filters)
     kept = cache.get(key) if seconds else None
-    if kept is not None and now - kept["computed_at"] < timedelta(seconds=seconds):
-        return kept
+    if kept is not None:
+        if now - kept["computed_at"] < timedelta(seconds=seconds):
+            return kept
+        # Stale: one view computes afresh while the others show the kept figures a little
+        # longer, so a busy minute does not run the same heavy queries side by side.
+        if not cache.add(f"{key}:computing", True, timeout=120):
+            return kept
     figures = {
         "computed_at": now,
         "conversion": quote_conversion(filters),
@@ -670,7 +675,8 @@ def all_figures(filters: MetricFilters) -> dict:
         "cohort": enquiry_cohort(filters),
     }
     if seconds:
-        cache.set(key, figures, seconds)
+        cache.set(key, figures, seconds * 2)
+        cache.delete(f"{key}:computing")
     return figures
 
 

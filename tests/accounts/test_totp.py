@@ -206,6 +206,25 @@ def test_five_wrong_codes_lock_out_and_sign_the_session_out(client, sales):
         assert _password_login(client, sales).status_code == 429
 
 
+def test_the_right_code_clears_earlier_wrong_codes(client, sales):
+    device = _enrolled(sales)
+    with _later(60):
+        _password_login(client, sales)
+    for attempt in range(4):
+        with _later(120 + attempt * 120):
+            assert _verify(client, "000000").status_code == 400
+    with _later(700):
+        assert _verify(client, _code(device)).status_code == 302
+        client.post(reverse("accounts:logout"), REMOTE_ADDR=ADDRESS)
+        for _ in range(4):
+            client.post(
+                reverse("accounts:login"),
+                {"username": sales.email, "password": "wrong"},
+                REMOTE_ADDR=ADDRESS,
+            )
+        assert _password_login(client, sales).status_code == 302
+
+
 def test_a_locked_out_person_never_reaches_the_code(client, sales):
     _enrolled(sales)
     for _ in range(5):

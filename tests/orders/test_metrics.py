@@ -765,5 +765,11 @@ def test_figures_are_kept_for_the_configured_time(client, manager, sales, settin
         assert len(kept) == len(computed) - 7
         assert response.context["cohort"]["orders"] == 1
         assert "Figures as of 10:00" in response.content.decode()
+    key = metrics._cache_key(MetricFilters(date(2026, 1, 5), date(2026, 1, 9)))
     with _at(D(1) + timedelta(seconds=301)):
+        # Stale now: while another view is computing them, the kept figures still show.
+        cache.add(f"{key}:computing", True)
+        assert client.get(url).context["cohort"]["orders"] == 1
+        cache.delete(f"{key}:computing")
         assert client.get(url).context["cohort"]["orders"] == 2
+        assert cache.get(f"{key}:computing") is None
