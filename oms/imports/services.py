@@ -141,6 +141,7 @@ def queue_import(job: ImportJob, *, by, skip_invalid: bool) -> ImportJob:
         else:
             job.status = ImportJob.Status.QUEUED
             transaction.on_commit(partial(_wake_worker, job.pk))
+        report_progress(job.pk, 0)
         job.save(update_fields=["skip_invalid", "status", "started_at"])
     if inline:
         return run_import(job.pk)
