@@ -288,8 +288,7 @@ def _read_customer_row(row: Row, managers: dict) -> dict:
 def _customer_key(values: dict) -> tuple:
     if values["external_ref"]:
         return ("ref", values["external_ref"])
-    email = values["contact"]["email"] if values["contact"] else ""
-    return ("name", values["name"].casefold(), email)
+    return ("name", values["name"].casefold())
 
 
 def _plan_customers(plan: Plan, rows: list[Row], by) -> None:
@@ -310,7 +309,8 @@ def _plan_customers(plan: Plan, rows: list[Row], by) -> None:
     by_ref, by_name = _existing_customers(groups)
     for key, members in groups.items():
         first_row, values = members[0]
-        customer = _match_customer(key, values, by_ref, by_name)
+        emails = {v["contact"]["email"] for _, v in members if v["contact"]} - {""}
+        customer = _match_customer(key, emails, by_ref, by_name)
         unit = _customer_unit(customer, values, [row.number for row, _ in members])
         if unit.action == "create" and "account_manager_id" not in values:
             # A salesperson's new customers are theirs, so they can see them; a manager's
@@ -354,14 +354,16 @@ def _existing_customers(groups: dict) -> tuple[dict, dict]:
     return by_ref, by_name
 
 
-def _match_customer(key: tuple, values: dict, by_ref: dict, by_name: dict) -> Customer | None:
+def _match_customer(key: tuple, emails: set[str], by_ref: dict, by_name: dict) -> Customer | None:
+    """By external reference; else by name and a contact's email (rows of one company
+    without a reference are one customer, whatever contacts they list); else by name alone
+    when the rows give no email and exactly one customer has that name."""
     if key[0] == "ref":
         return by_ref.get(key[1])
     candidates = by_name.get(key[1], [])
-    email = key[2]
-    if email:
+    if emails:
         for customer in candidates:
-            if any(c.email == email for c in customer.import_contacts):
+            if any(c.email in emails for c in customer.import_contacts):
                 return customer
         return None
     return candidates[0] if len(candidates) == 1 else None

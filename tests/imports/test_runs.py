@@ -212,3 +212,20 @@ def test_an_email_too_long_to_store_is_refused(manager):
         "customers", csv_bytes([["Company", "Email"], ["Long Ltd", address]]), by=manager
     )
     assert job.errors == [{"row": 2, "message": "Contact email is longer than 254 characters."}]
+
+
+def test_rows_of_one_company_without_a_reference_make_one_customer(manager):
+    rows = [
+        ["Company", "Contact", "Email"],
+        ["Delta Ltd", "Dee", "dee@delta.example"],
+        ["DELTA LTD", "Dan", "dan@delta.example"],
+    ]
+    import_file("customers", csv_bytes(rows), by=manager)
+    delta = Customer.objects.get()
+    assert sorted(delta.contacts.values_list("email", flat=True)) == [
+        "dan@delta.example",
+        "dee@delta.example",
+    ]
+    again = import_file("customers", csv_bytes(rows), by=manager)
+    assert (again.created_count, again.unchanged_count) == (0, 1)
+    assert Contact.objects.count() == 2
