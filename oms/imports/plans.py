@@ -292,11 +292,7 @@ def _customer_key(values: dict) -> tuple:
 
 
 def _plan_customers(plan: Plan, rows: list[Row], by) -> None:
-    wanted = {
-        row.values["account_manager"].strip().lower()
-        for row in rows
-        if row.values.get("account_manager")
-    }
+    wanted = {key.lower() for key in _keys(rows, "account_manager")}
     managers = _users_by_email(wanted) if wanted else {}
     groups: dict[tuple, list[tuple[Row, dict]]] = {}
     for row in rows:
@@ -543,12 +539,22 @@ def _read_line(row: Row, lookups: dict) -> dict | None:
     }
 
 
+def _keys(rows: list[Row], name: str) -> set[str]:
+    """The distinct values of one column as the rows will read them (an export's guarding
+    apostrophe taken off), for looking them all up at once."""
+    keys = set()
+    for row in rows:
+        value = row.values.get(name, "")
+        keys.add(value[1:] if value.startswith(parse.QUOTED_PREFIXES) else value)
+    return keys - {""}
+
+
 def _order_lookups(rows: list[Row]) -> dict:
-    customer_keys = {row.values.get("customer", "") for row in rows} - {""}
-    codes = list({row.values.get("product_code", "") for row in rows} - {""})
-    owners = {row.values["owner"].strip().lower() for row in rows if row.values.get("owner")}
-    numbers = list({row.values.get("number", "").upper() for row in rows} - {""})
-    refs = list({row.values.get("order_ref", "") for row in rows} - {""})
+    customer_keys = _keys(rows, "customer")
+    codes = list(_keys(rows, "product_code"))
+    owners = {key.lower() for key in _keys(rows, "owner")}
+    numbers = [key.upper() for key in _keys(rows, "number")]
+    refs = list(_keys(rows, "order_ref"))
     customers = list(Customer.objects.filter(external_ref__in=customer_keys).order_by("pk"))
     customers += Customer.objects.annotate(name_key=Lower("name")).filter(
         name_key__in=[key.lower() for key in customer_keys]

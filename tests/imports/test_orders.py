@@ -205,3 +205,11 @@ def test_an_order_too_large_to_store_is_refused_not_crashed(catalogue, manager):
     job = import_file("orders", csv_bytes(rows), by=manager)
     assert job.status == ImportJob.Status.REJECTED
     assert "is too large" in job.errors[0]["message"]
+
+
+def test_an_exported_customer_name_guarded_against_formulas_still_matches(manager):
+    CustomerFactory(name="-Dash Ltd")
+    rows = [["Ref", "Customer", "Title", "Stage"], ["J-1", "'-Dash Ltd", "Job", "enquiry"]]
+    job = import_file("orders", csv_bytes(rows), by=manager)
+    assert job.created_count == 1, job.errors
+    assert Order.objects.get().customer.name == "-Dash Ltd"
