@@ -148,3 +148,16 @@ def test_products_are_in_the_menu_for_staff(client, operations):
     page = client.get(reverse("imports:products")).content.decode()
     assert f'href="{reverse("imports:products")}"' in page
     assert "Import</a>" not in page  # operations may not import
+
+
+def test_customer_export_reimports_unchanged(client, manager, sales):
+    acme = CustomerFactory(name="Acme Ltd", external_ref="ACC-1", account_manager=sales)
+    Contact.objects.create(customer=acme, name="Ann", email="ann@acme.example", phone="+44 1")
+    Contact.objects.create(customer=acme, name="Bill", email="bill@acme.example", role="billing")
+    CustomerFactory(name="-Dash Ltd", tax_number="GB1")
+    client.force_login(manager)
+    for fmt in ("csv", "xlsx"):
+        job = import_file("customers", export(client, "customers", fmt).content, by=manager)
+        assert job.status == ImportJob.Status.DONE, job.errors
+        assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 2)
+    assert Contact.objects.get(name="Ann").phone == "+44 1"
