@@ -237,6 +237,53 @@ def test_staff_form_survives_hostile_input(client, request, media, settled, name
     post()
 
 
+GET_READ = re.compile(r"""GET(?:\.get|\.getlist)?\(\s*["']([\w-]+)["']|GET\[["']([\w-]+)["']\]""")
+# Query parameters many list pages share (pagination, sorting, filters, search).
+COMMON_QUERY = ["q", "page", "sort", "status"]
+
+
+def query_read_by(url: str) -> set[str]:
+    """The query-string parameters the view behind `url` reads (and the common ones)."""
+    try:
+        source = inspect.getsource(inspect.unwrap(resolve(url).func))
+    except (OSError, TypeError):
+        source = ""
+    return {a or b for a, b in GET_READ.findall(source)} | set(COMMON_QUERY)
+
+
+def _first_page_role(access) -> str | None:
+    return next((role for role in ROLES if getattr(access, role) == 200), None)
+
+
+SEARCHABLE_PAGES = sorted(
+    name for name, access in ACCESS.items() if access.method == "get" and _first_page_role(access)
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SEARCHABLE_PAGES)
+def test_page_survives_hostile_query_strings(client, request, name):
+    access = ACCESS[name]
+    role = _first_page_role(access)
+    cast = LazyCast(request)
+    if role != "anonymous":
+        client.force_login(cast[role])
+    client.defaults["REMOTE_ADDR"] = f"10.97.{len(name)}.{hash(name) % 250}"
+    url = reverse(name, kwargs=access.kwargs(UrlObjects(cast)) if access.kwargs else {})
+    if name in CUSTOMER_LINKS:
+        return  # a public page's URL is its link: hostile tokens are tested above
+    # Documents (PDF, CSV, Excel) are slow to make: one hostile value each is enough.
+    is_page = client.get(url)["Content-Type"].startswith("text/html")
+    payloads = ["<script>alert(1)</script>", "x" * 10_000, "9" * 40] if is_page else ["<b>"]
+    for parameter in sorted(query_read_by(url)):
+        for payload in payloads:
+            # htmx asks for the page's partials: check those escape too.
+            for headers in ({}, {"HX-Request": "true"}) if "<" in payload else ({},):
+                response = client.get(url, {parameter: payload}, headers=headers)
+                assert response.status_code < 500, (url, parameter, payload[:20])
+                check_escaped(response, {parameter: payload})
+
+
 PUBLIC_POSTS = sorted(name for name, row in CUSTOMER_LINKS.items() if row.method == "post")
 PUBLIC_GETS = sorted(name for name, row in CUSTOMER_LINKS.items() if row.method == "get")
 
