@@ -2,7 +2,7 @@
 as GET parameters, server-drawn charts and a CSV export of every table."""
 
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -21,6 +21,7 @@ from orders.models import Order
 
 TEMPLATE = "orders/metrics.html"
 MAX_RANGE_DAYS = 366 * 5  # a longer range asks for a narrower one rather than a slow page
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # dates the database and Python share
 DEFAULT_DSO_REDUCTION = Decimal("5")
 DEFAULT_LAG_REDUCTION = Decimal("2")
 
@@ -59,6 +60,11 @@ class MetricsFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
+        for day in (start, end):
+            if day and not EARLIEST <= day <= LATEST:
+                raise forms.ValidationError(
+                    f"Choose dates between {EARLIEST:%d %b %Y} and {LATEST:%d %b %Y}."
+                )
         if start and end:
             if start > end:
                 raise forms.ValidationError("The start date must be on or before the end date.")
