@@ -1,6 +1,6 @@
 """/api/v1/: the JSON API, its OpenAPI schema and docs, and the staff page for tokens."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
@@ -22,4 +22,6 @@ urlpatterns = [
     path("tokens/", pages.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", pages.token_revoke, name="token_revoke"),
     *router.urls,
+    # Anything else under /api/v1/ answers in JSON too, not with the site's HTML 404 page.
+    re_path(r"^.*$", views.unknown_endpoint),
 ]

@@ -4,6 +4,7 @@ oms.api.exceptions."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -379,6 +380,13 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payment = invoicing.record_payment(invoice, by=request.user, **data)
         payment = self.get_queryset().get(pk=payment.pk)
         return Response(s.PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+def unknown_endpoint(request, *args, **kwargs) -> JsonResponse:
+    return JsonResponse(
+        {"detail": f"No API endpoint at {request.path}; see /api/v1/docs.", "code": "not_found"},
+        status=404,
+    )
 
 
 # --- documentation -------------------------------------------------------------------------

@@ -323,3 +323,10 @@ def test_lines_are_replaced_while_the_order_is_open_for_pricing(api, sales):
     refused = api["sales"].put(f"{ORDERS}/{confirmed.number}/lines", lines)
     assert refused.status_code == 400
     assert "can no longer be changed" in refused.json()["detail"]
+
+
+def test_unknown_api_paths_answer_in_json(api):
+    for path in ("/api/v1/nothing-here", f"{ORDERS}/ORD-1/transitions/Confirm"):
+        response = api["sales"].get(path)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
