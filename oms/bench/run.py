@@ -455,25 +455,16 @@ def lifecycle_process(seconds: float) -> subprocess.Popen:
 
 
 def measure_lifecycles(quick: bool, log) -> dict:
+    from oms.bench.lifecycles import run_floor, run_services
+
     seconds = 2 if quick else 20
-    one = lifecycle_process(seconds)
-    single = json.loads(one.communicate()[0].strip().splitlines()[-1])
+    single = run_services(seconds)  # this process is the one process
     log(f"  one process: {single['per_second']} lifecycles/s")
     pair = [lifecycle_process(seconds) for _ in range(2)]
     both = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in pair]
     two = round(sum(r["per_second"] for r in both), 2)
     log(f"  two processes: {two} lifecycles/s")
-    floor = json.loads(
-        subprocess.run(  # noqa: S603 - this project's own lifecycle script
-            [PYTHON, "-m", "oms.bench.lifecycles", "--floor-steps", "100" if quick else "2000"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    floor = run_floor(100 if quick else 2000)
     per_lifecycle = 1000 / single["per_second"] if single["per_second"] else None
     ratio = round(per_lifecycle / floor["ms_per_lifecycle"], 2) if per_lifecycle else None
     log(
