@@ -346,10 +346,6 @@ def _json(value) -> str:
     return text.replace("\\", "\\\\") if "\\" in text else text
 
 
-def _row(*values) -> str:
-    return "\t".join(values)
-
-
 @dataclass
 class Staff:
     sales: list[int]
@@ -456,7 +452,7 @@ class Writer(threading.Thread):
     def run(self) -> None:
         try:
             with psycopg.connect(self.dsn) as conn:
-                self.replica = _skip_row_triggers(conn)
+                _skip_row_triggers(conn)
                 while (job := self.jobs.get()) is not None:
                     with conn.transaction(), conn.cursor() as cursor:
                         for table, data in job:
