@@ -60,7 +60,11 @@ PAGE_SECONDS = 20  # time budget for sampling one page
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=int(os.environ.get("ORDERS", 100_000)))
-    parser.add_argument("--million", action="store_true", help="Run at 1,000,000 orders.")
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="Run at 1,000,000 orders, in a database named like the other plus _million.",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="Short stages, for a smoke run.")
     parser.add_argument(
@@ -79,7 +83,10 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=str(OUT_DIR))
     args = parser.parse_args(argv)
     if args.million:
+        # A database of its own, so the 100,000-order one stays as it is.
         args.orders = 1_000_000
+        parts = urlsplit(args.database_url)
+        args.database_url = urlunsplit(parts._replace(path=parts.path + "_million"))
     return args
 
 
