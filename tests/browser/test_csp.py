@@ -158,3 +158,34 @@ def test_the_watch_catches_a_refused_inline_script(live_server, browse):
     page.wait_for_timeout(200)
     assert page.evaluate("window.ran === undefined")
     assert violations, "Chromium reported the refused inline script"
+
+
+def test_admin_pages_raise_no_policy_violation(live_server, browse, admin_user):
+    """Django admin is served to browsers too, django-celery-beat's periodic task form
+    included (its crontab help comes from static/js, not an inline script)."""
+    page, violations = browse
+    _log_in(page, live_server.url, admin_user)
+    for name in (
+        "admin:index",
+        "admin:outbox_outboxevent_changelist",
+        "admin:django_celery_beat_periodictask_add",
+        "admin:orders_order_changelist",
+    ):
+        _visit(page, live_server.url + reverse(name))
+        assert page.locator("#content").count() == 1, name
+
+    assert list(violations) == []
+
+
+def test_periodic_task_form_still_explains_the_crontab(live_server, browse, admin_user):
+    from django_celery_beat.models import CrontabSchedule
+
+    crontab = CrontabSchedule.objects.create(minute="0", hour="4")
+    page, violations = browse
+    _log_in(page, live_server.url, admin_user)
+    _visit(page, live_server.url + reverse("admin:django_celery_beat_periodictask_add"))
+
+    page.select_option("#id_crontab", str(crontab.pk))
+
+    assert "Translation:" in page.locator(".field-crontab .help").inner_text()
+    assert list(violations) == []

@@ -11,7 +11,9 @@ class _InlineCodeFinder(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         names = {name.lower(): value for name, value in attrs}
-        if tag == "script" and not names.get("src"):
+        # JSON data blocks (json_script) are never run, so the policy has nothing to refuse.
+        is_data = (names.get("type") or "").lower() in ("application/json", "application/ld+json")
+        if tag == "script" and not names.get("src") and not is_data:
             self._in_inline_script = True
             self.found.append(f"inline <script> at line {self.getpos()[0]}")
         if tag == "style":
