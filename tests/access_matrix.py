@@ -9,6 +9,10 @@ A URL with arguments adds `kwargs=lambda o: {...}`, built from the objects in `U
 below (o.order, o.quote, o.invoice, o.customer, o.contact, o.product, o.reset ...). A
 POST-only URL adds `method="post"` (and `data={...}` if the view needs a form). Each
 role's request runs against fresh objects, so a POST by one role never affects another.
+
+A URL taking a customer's `token` also needs a CUSTOMER_LINKS row (below); a URL with an
+id or number needs an ID-swap row in tests/security/test_id_swap.py; a view reading
+request.FILES an UPLOADS row in tests/security/test_hostile_input.py.
 """
 
 from collections.abc import Callable
