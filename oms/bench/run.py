@@ -322,14 +322,20 @@ def measure_pages(port: int, session: str, user, rounds: int, log) -> dict:
     cookie = f"{settings.SESSION_COOKIE_NAME}={session}"
     results = {}
     for name, path in pages():
-        for _ in range(3):
-            get(port, path, cookie)
         times, status = [], None
         budget = time.monotonic() + PAGE_SECONDS
-        # Up to `rounds` samples, fewer for a slow page once its time budget is spent.
-        while len(times) < rounds and (len(times) < 5 or time.monotonic() < budget):
-            status, elapsed = get(port, path, cookie)
-            times.append(elapsed)
+        # Three to warm up, then up to `rounds` samples, fewer for a slow page once its time
+        # budget is spent; a request the server drops (a worker timed out) counts as status 0.
+        for n in range(3 + rounds):
+            if n >= 3 + 5 and time.monotonic() > budget:
+                break
+            begun = time.perf_counter()
+            try:
+                status, elapsed = get(port, path, cookie)
+            except (OSError, http.client.HTTPException):
+                status, elapsed = 0, (time.perf_counter() - begun) * 1000
+            if n >= 3:
+                times.append(elapsed)
         queries, _ = count_queries(user, path)
         times.sort()
         results[name] = {
