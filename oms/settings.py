@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "oms.accounts.middleware.SecondFactorMiddleware",
     "oms.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "oms.middleware.RefuseNulBytesMiddleware",
+    "oms.middleware.RefuseUnstorableTextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
