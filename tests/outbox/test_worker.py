@@ -29,6 +29,11 @@ def test_confirmation_travels_through_redis_to_a_worker(tmp_path, sales, manager
             timeout=60,
             what="the worker to notify operations",
         )
-        assert OutboxEvent.objects.get(kind="order.confirmed").status == "done"
+        # The event settles once its last handler (the webhook fan-out) has run too.
+        wait_for(
+            lambda: OutboxEvent.objects.get(kind="order.confirmed").status == "done",
+            timeout=30,
+            what="the event to settle",
+        )
     finally:
         worker.stop()
