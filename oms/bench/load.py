@@ -97,11 +97,12 @@ def run(plan: dict, rate: float, seconds: float) -> dict:
     env.stats.reset_all()
     gevent.sleep(seconds)
     total = env.stats.total
-    elapsed = max(total.last_request_timestamp - total.start_time, 1e-9)
+    # No request finished in the window when every page takes longer than the window.
+    last = total.last_request_timestamp or total.start_time
     result = {
         "target_rate": rate,
         "users": users,
-        "seconds": round(elapsed, 1),
+        "seconds": round(max(last - total.start_time, 0), 1),
         "requests": total.num_requests,
         "failures": total.num_failures,
         "rate": round(total.num_requests / seconds, 1),

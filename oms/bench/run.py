@@ -406,15 +406,26 @@ def run_load(plan_path: Path, rate: float, seconds: float) -> dict:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if output.returncode != 0:
+        # The load generator itself failed: recorded as a stage that held nothing.
+        return {
+            "target_rate": rate,
+            "requests": 0,
+            "failures": 0,
+            "rate": 0,
+            "p50_ms": None,
+            "p95_ms": None,
+            "error": output.stderr[-2000:],
+        }
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
 def held(result: dict) -> bool:
     return (
-        result["failures"] == 0
-        and result["p95_ms"] < TARGETS["load_p95_ms"]
+        result["requests"] > 0
+        and result["failures"] == 0
+        and (result["p95_ms"] or 0) < TARGETS["load_p95_ms"]
         and result["rate"] >= 0.95 * result["target_rate"]
     )
 
