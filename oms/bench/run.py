@@ -714,8 +714,10 @@ def measure_scan(rounds: int, log) -> dict:
 
 def verdicts(report: dict) -> dict:
     checks = {}
+    # Dashboards may take up to 1.5 s at a million orders; everything else keeps its target.
+    dashboard = 1500 if report["meta"]["orders"] >= 1_000_000 else TARGETS["dashboard_p95_ms"]
     for name, page in report["pages"].items():
-        limit = TARGETS["dashboard_p95_ms"] if name in DASHBOARDS else TARGETS["page_p95_ms"]
+        limit = dashboard if name in DASHBOARDS else TARGETS["page_p95_ms"]
         checks[f"page: {name}"] = page["p95_ms"] <= limit and page["status"] in (200, 302)
     sustained = report["load"]["sustained"]
     checks["mixed load >= 100 req/s"] = bool(
