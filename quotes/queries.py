@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import F, Max, Min, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from quotes.models import Quote
@@ -18,24 +19,20 @@ SORTS = {
     "-age": ("-sent_at", "-id"),
     "value": ("gross_total", "id"),
     "-value": ("-gross_total", "id"),
-    "owner": ("order__owner__first_name", "order__owner__email", "sent_at"),
+    "owner": ("order__owner__first_name", "order__owner__email", "sent_at", "id"),
 }
 
 
-def quotes_awaiting_response(
+def _awaiting(
     user,
     *,
     owner_id: int | None = None,
     min_age_days: int | None = None,
     min_value: Decimal | None = None,
     sort: str = "age",
-) -> list[Quote]:
-    """Sent quotes the customer has not answered, with age, follow-up stage and next date.
-
-    Each quote carries `age_days`, `stage` (the last follow-up day reached, 0 before the
-    first), `next_followup` (a date, or None when paused or the sequence is done) and
-    `decision_needed` (day 14 reached).
-    """
+) -> QuerySet[Quote]:
+    """The awaiting queue's rows, filtered and in the chosen order (ties broken by id, so
+    pages never overlap)."""
     quotes: QuerySet[Quote] = (
         Quote.objects.visible_to(user)
         .awaiting_response()
@@ -43,16 +40,42 @@ def quotes_awaiting_response(
     )
     if owner_id:
         quotes = quotes.filter(order__owner_id=owner_id)
-    now = timezone.now()
     if min_age_days:
-        quotes = quotes.filter(sent_at__lte=now - timedelta(days=min_age_days))
+        quotes = quotes.filter(sent_at__lte=timezone.now() - timedelta(days=min_age_days))
     if min_value is not None:
         quotes = quotes.filter(gross_total__gte=min_value)
-    rows = list(quotes.order_by(*SORTS.get(sort, SORTS["age"])))
-    state = _scheduled_followups(rows)
-    for quote in rows:
+    return quotes.order_by(*SORTS.get(sort, SORTS["age"]))
+
+
+def _with_followups(quotes: list[Quote]) -> list[Quote]:
+    now = timezone.now()
+    state = _scheduled_followups(quotes)
+    for quote in quotes:
         _annotate_followup(quote, now, state)
-    return rows
+    return quotes
+
+
+def quotes_awaiting_response(user, **filters) -> list[Quote]:
+    """Sent quotes the customer has not answered, with age, follow-up stage and next date.
+
+    Each quote carries `age_days`, `stage` (the last follow-up day reached, 0 before the
+    first), `next_followup` (a date, or None when paused or the sequence is done) and
+    `decision_needed` (day 14 reached). Filters: `owner_id`, `min_age_days`, `min_value`,
+    `sort`.
+    """
+    return _with_followups(list(_awaiting(user, **filters)))
+
+
+def quotes_awaiting_page(
+    user, *, page_number, per_page: int = 50, **filters
+) -> tuple[Page, Decimal]:
+    """One page of the awaiting queue and the value of the whole filtered queue. The count
+    and the total are SQL aggregates, so the cost of a page does not grow with the queue."""
+    quotes = _awaiting(user, **filters)
+    total = quotes.aggregate(total=Sum("gross_total"))["total"] or Decimal("0.00")
+    page = Paginator(quotes, per_page).get_page(page_number)
+    page.object_list = _with_followups(list(page.object_list))
+    return page, total
 
 
 @dataclass

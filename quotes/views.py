@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -347,22 +347,34 @@ def quote_revise(request, pk: int):
 def _awaiting_context(request, params) -> dict:
     form = AwaitingFilterForm(params)
     filters = form.cleaned_data if form.is_valid() else {}
-    quotes = queries.quotes_awaiting_response(
+    page, total = queries.quotes_awaiting_page(
         request.user,
+        page_number=params.get("page"),
         owner_id=filters.get("owner"),
         min_age_days=filters.get("min_age"),
         min_value=filters.get("min_value"),
         sort=filters.get("sort") or "age",
     )
     return {
-        "quotes": quotes,
+        "page": page,
+        "quotes": page.object_list,
         "filter_form": form,
         "filters": {k: v for k, v in params.items() if k in form.fields and v},
         "owners": queries.quote_owners(request.user)
         if has_role(request.user, Role.MANAGER)
         else [],
-        "total": sum((quote.gross_total for quote in quotes), Decimal("0.00")),
+        "total": total,
     }
+
+
+def _awaiting_query(params) -> QueryDict:
+    """The list's filters and page out of a quick action's form, as the list's own query
+    string: the re-rendered table's page links are built from it and so keep them."""
+    query = QueryDict(mutable=True)
+    for name in (*AwaitingFilterForm.base_fields, "page"):
+        if params.get(name):
+            query[name] = params[name]
+    return query
 
 
 @require_GET
@@ -388,7 +400,8 @@ def _quick_action(request, pk: int, act, done: str):
     else:
         messages.success(request, done.format(ref=quote.reference))
     if request.htmx:
-        context = _awaiting_context(request, request.POST)
+        request.GET = _awaiting_query(request.POST)
+        context = _awaiting_context(request, request.GET)
         response = render(request, "quotes/quote_awaiting.html#awaiting-table", context)
         return trigger_client_event(response, "quote-changed")
     return redirect(_local_next(request) or reverse("quotes:awaiting"))

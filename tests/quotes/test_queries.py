@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -160,7 +161,7 @@ def test_awaiting_page_refused_to_operations(client, operations):
     assert client.get(reverse("quotes:awaiting")).status_code == 403
 
 
-@pytest.mark.parametrize("rows", [10, 100])
+@pytest.mark.parametrize("rows", [10, 120])
 def test_awaiting_queue_query_count_is_constant(
     client, manager, sales, other_sales, rows, django_assert_max_num_queries
 ):
@@ -169,10 +170,93 @@ def test_awaiting_queue_query_count_is_constant(
         _quote(sales if i % 2 else other_sales, days_ago=i % 20, customer=customer)
     _login(client, manager)
 
-    with django_assert_max_num_queries(9):
+    # session, user, roles, owners, the total, the page count and rows, follow-up state
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("quotes:awaiting"))
 
-    assert response.content.count(b'<tr id="quote-') == rows
+    assert response.content.count(b'<tr id="quote-') == min(rows, 50)
+
+
+def _queries_for_awaiting_page(client, django_assert_max_num_queries) -> int:
+    with django_assert_max_num_queries(11) as captured:
+        client.get(reverse("quotes:awaiting"), {"page": "1"})
+    return len(captured.captured_queries)
+
+
+def test_awaiting_page_costs_the_same_queries_for_ten_or_a_hundred_and_twenty(
+    client, sales, django_assert_max_num_queries
+):
+    customer = CustomerFactory()
+    for _ in range(10):
+        _quote(sales, customer=customer)
+    _login(client, sales)
+    client.get(reverse("quotes:awaiting"))  # warm the session
+    few = _queries_for_awaiting_page(client, django_assert_max_num_queries)
+    for _ in range(110):
+        _quote(sales, customer=customer)
+
+    many = _queries_for_awaiting_page(client, django_assert_max_num_queries)
+
+    assert few == many
+
+
+def _rows(body: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<tr id="quote-(\d+)"', body)]
+
+
+def test_awaiting_pages_fifty_quotes_and_counts_the_whole_queue(client, sales):
+    customer = CustomerFactory()
+    quotes = [_quote(sales, customer=customer) for _ in range(62)]
+    _login(client, sales)
+
+    first = client.get(reverse("quotes:awaiting")).content.decode()
+    second = client.get(reverse("quotes:awaiting"), {"page": "2"}).content.decode()
+
+    total = sum(quote.gross_total for quote in quotes)
+    assert len(_rows(first)) == 50
+    assert len(_rows(second)) == 12
+    assert set(_rows(first)) | set(_rows(second)) == {quote.pk for quote in quotes}
+    for body in (first, second):
+        assert f"62 quotes worth {total:,.2f} awaiting an answer" in body
+    assert "Page 1 of 2 · 62 in all" in first
+    assert "Page 2 of 2 · 62 in all" in second
+
+
+def test_awaiting_page_links_keep_the_filters(client, sales):
+    customer = CustomerFactory()
+    dear = [_quote(sales, price="900.00", customer=customer) for _ in range(55)]
+    _quote(sales, price="10.00", customer=customer)
+    _login(client, sales)
+    filters = {"min_value": "500", "sort": "-value"}
+
+    first = client.get(reverse("quotes:awaiting"), filters, HTTP_HX_REQUEST="true")
+    second = client.get(reverse("quotes:awaiting"), {**filters, "page": "2"})
+
+    html = first.content.decode()
+    assert html.lstrip().startswith('<div id="awaiting-table"')
+    assert 'href="?min_value=500&amp;sort=-value&amp;page=2"' in html
+    assert "55 quotes worth" in html
+    assert set(_rows(html)) | set(_rows(second.content.decode())) == {q.pk for q in dear}
+    assert len(_rows(second.content.decode())) == 5
+
+
+def test_quick_action_on_a_later_page_shows_that_page_with_its_filters(client, sales):
+    customer = CustomerFactory()
+    quotes = [_quote(sales, price="900.00", customer=customer) for _ in range(53)]
+    _quote(sales, price="10.00", customer=customer)
+    _login(client, sales)
+    last = quotes[-1]  # oldest first: the newest quote is on page 2
+
+    response = client.post(
+        reverse("quotes:pause_followups", kwargs={"pk": last.pk}),
+        {"min_value": "500", "page": "2"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert sorted(_rows(html)) == sorted(q.pk for q in quotes[50:])
+    assert "Page 2 of 2 · 53 in all" in html
+    assert 'href="?min_value=500&amp;page=1"' in html
 
 
 # --- comparing versions --------------------------------------------------------------------
