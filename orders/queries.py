@@ -409,6 +409,12 @@ def operations_queue(
     return orders.order_by(first, order_by[1])
 
 
+def operations_queue_page(*, page_number, per_page: int = 50, **filters) -> Page:
+    """One page of the work queue, in the queue's own order: a count and one page of rows
+    (two queries), however long the queue grows. Filters are `operations_queue`'s."""
+    return Paginator(operations_queue(**filters), per_page).get_page(page_number)
+
+
 def dispatch_board(day, *, engineer: str = "") -> list[dict]:
     """The field visits on `day`, grouped by engineer (two queries)."""
     FieldVisit = apps.get_model("orders", "FieldVisit")

@@ -67,7 +67,8 @@ def act(request, order: Order, action: Callable[[], object], done: str):
 @login_required
 @vary_on_headers("HX-Request")
 def order_queue(request):
-    """Operations' day in one list: confirmed, in-progress and held orders by agreed date."""
+    """Operations' day in one list: confirmed, in-progress and held orders by agreed date,
+    50 to a page."""
     ensure_operations(request.user)
     filters = {
         "assignee": request.GET.get("assignee", "").strip(),
@@ -80,8 +81,10 @@ def order_queue(request):
         filters["assignee"] = ""
     if filters["kind"] not in Order.Kind.values:
         filters["kind"] = ""
+    page = queries.operations_queue_page(page_number=request.GET.get("page"), **filters)
     context = {
-        "orders": queries.operations_queue(**filters),
+        "page": page,
+        "orders": page.object_list,
         "filters": filters,
         "staff": operations_staff(),
         "kinds": Order.Kind.choices,

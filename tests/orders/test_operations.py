@@ -1,6 +1,7 @@
 """The confirmed-orders queue, assignment, partial deliveries, production runs and service
 milestones that raise milestone invoices."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -95,29 +96,78 @@ def test_queue_is_for_operations_only(client, sales, finance):
         assert client.get(reverse("orders:queue")).status_code == 403
 
 
-def _many_confirmed(manager, count: int) -> None:
+def _many_confirmed(manager, count: int, **fields) -> list[Order]:
     customer = CustomerFactory()
-    for index in range(count):
+    return [
         services.confirm_order(
             place_order(
                 manager,
                 customer=customer,
                 agreed_date=date(2030, 1, 1) + timedelta(days=index),
                 special_instructions="Gate code 1234" if index % 2 else "",
+                **fields,
             ),
             by=manager,
         )
+        for index in range(count)
+    ]
 
 
-@pytest.mark.parametrize("count", [10, 100])
+@pytest.mark.parametrize("count", [10, 120])
 def test_queue_query_count_is_pinned(client, manager, operations, count, django_assert_num_queries):
     _many_confirmed(manager, count)
     client.force_login(operations)
     client.get(reverse("orders:queue"))  # warm the session
-    # session, user, role check, staff list and the queue itself, whether 10 rows or 100
-    with django_assert_num_queries(5):
+    # session, user, role check, staff list, the queue's count and one page of it,
+    # whether 10 rows or 120
+    with django_assert_num_queries(6):
         response = client.get(reverse("orders:queue"))
-    assert response.content.decode().count("data-order=") == count
+    assert response.content.decode().count("data-order=") == min(count, 50)
+
+
+def _numbers(html: str) -> list[str]:
+    return re.findall(r'data-order="([^"]+)"', html)
+
+
+def test_queue_pages_fifty_orders_in_agreed_date_order(client, manager, operations):
+    orders = _many_confirmed(manager, 63)
+    client.force_login(operations)
+
+    first = client.get(reverse("orders:queue")).content.decode()
+    second = client.get(reverse("orders:queue"), {"page": "2"}).content.decode()
+
+    assert _numbers(first) == [order.number for order in orders[:50]]
+    assert _numbers(second) == [order.number for order in orders[50:]]
+    assert "Page 1 of 2 · 63 in all" in first
+    assert "Page 2 of 2 · 63 in all" in second
+    assert 'href="?page=2" rel="next"' in first
+
+
+def test_queue_page_links_keep_the_filters_in_the_htmx_table(client, manager, operations):
+    jobs = _many_confirmed(manager, 55, kind=Order.Kind.FIELD_JOB)
+    _many_confirmed(manager, 3, kind=Order.Kind.PRODUCT)
+    client.force_login(operations)
+    filters = {"kind": "field_job", "sort": "-agreed"}
+
+    table = client.get(reverse("orders:queue"), filters, headers={"HX-Request": "true"})
+    second = client.get(reverse("orders:queue"), {**filters, "page": "2"})
+
+    html = table.content.decode()
+    assert html.lstrip().startswith('<section id="queue-table"')
+    assert "Page 1 of 2 · 55 in all" in html
+    assert 'href="?kind=field_job&amp;sort=-agreed&amp;page=2"' in html
+    newest_first = [order.number for order in reversed(jobs)]
+    assert _numbers(html) == newest_first[:50]
+    assert _numbers(second.content.decode()) == newest_first[50:]
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, manager, operations):
+    orders = _many_confirmed(manager, 52)
+    client.force_login(operations)
+
+    html = client.get(reverse("orders:queue"), {"page": "9"}).content.decode()
+
+    assert _numbers(html) == [order.number for order in orders[50:]]
 
 
 def test_assign_records_old_and_new_assignee_on_the_timeline(
