@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Q, Sum
 
 from invoicing.models import Invoice, Payment
 from oms import money
@@ -111,30 +112,90 @@ def invoices_for_order(order: Order):
     )
 
 
-def overdue_invoices(today):
-    """Issued invoices past their due date with money owing, not disputed."""
-    return (
-        Invoice.objects.receivable()
-        .filter(due_date__lt=today, disputed=False)
-        .filter(Q(promise_to_pay_date__isnull=True) | Q(promise_to_pay_date__lt=today))
-        .select_related("order", "customer")
-        .order_by("due_date", "id")
+QUEUE_PAGE_SIZE = 50
+
+# Named positively (not "everything but draft, void, paid and credit notes") so PostgreSQL
+# can read the receivable invoices straight from the partial index on their due dates.
+RECEIVABLE_STATES = tuple(Invoice.OPEN_STATES)
+BILLING_KINDS = tuple(k for k in Invoice.Kind if k != Invoice.Kind.CREDIT_NOTE)
+
+
+@dataclass(frozen=True)
+class QueueTotal:
+    """One currency's share of a whole queue: how many invoices and how much money."""
+
+    currency: str
+    count: int
+    amount: Decimal
+
+
+def _page_of(queryset, rows, *, page_number, per_page: int) -> Page:
+    """Page a queue on its ids alone (sorted in SQL), then fetch only that page's rows."""
+    page = Paginator(queryset.values_list("pk", flat=True), per_page).get_page(page_number)
+    found = rows.in_bulk(list(page.object_list))
+    page.object_list = [found[pk] for pk in page.object_list if pk in found]
+    return page
+
+
+def _totals_by_currency(queryset, amount) -> list[QueueTotal]:
+    """Count and money of a whole queue per currency, in one SQL aggregate."""
+    sums = (
+        queryset.order_by()
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum(amount))
+        .order_by("currency")
     )
+    return [QueueTotal(s["currency"], s["count"], s["amount"] or ZERO) for s in sums]
 
 
-def draft_review_queue(user):
+def overdue_invoices(today, *, currency: str = ""):
+    """Issued invoices past their due date with money owing, not disputed."""
+    invoices = Invoice.objects.filter(
+        status__in=RECEIVABLE_STATES, kind__in=BILLING_KINDS, due_date__lt=today, disputed=False
+    ).filter(Q(promise_to_pay_date__isnull=True) | Q(promise_to_pay_date__lt=today))
+    if currency:
+        invoices = invoices.filter(currency=currency)
+    return invoices.select_related("order", "customer").order_by("due_date", "id")
+
+
+def overdue_page(today, *, page_number, currency: str = "", per_page: int = QUEUE_PAGE_SIZE):
+    """One page of the overdue list, earliest due first."""
+    queue = overdue_invoices(today, currency=currency)
+    return _page_of(queue, queue, page_number=page_number, per_page=per_page)
+
+
+def overdue_totals(today) -> list[QueueTotal]:
+    """What the whole overdue list adds up to per currency (all currencies, so each total
+    can be offered as a filter)."""
+    return _totals_by_currency(overdue_invoices(today), _outstanding_expr())
+
+
+def draft_review_queue(user, *, currency: str = ""):
     """Draft invoices waiting for finance, oldest delivery first: order, customer, amount,
     days since delivery (the invoicing lag) and whom to ask (the order's owner)."""
-    from django.db.models import F
-
-    return (
+    drafts = (
         Invoice.objects.visible_to(user)
         .filter(status=Invoice.Status.DRAFT)
         .exclude(kind=Invoice.Kind.CREDIT_NOTE)
-        .select_related("order", "order__owner", "customer")
+    )
+    if currency:
+        drafts = drafts.filter(currency=currency)
+    return (
+        drafts.select_related("order", "order__owner", "customer")
         .annotate(delivered_at=F("order__delivered_at"))
         .order_by(F("order__delivered_at").asc(nulls_last=True), "created_at", "id")
     )
+
+
+def draft_review_page(user, *, page_number, currency: str = "", per_page: int = QUEUE_PAGE_SIZE):
+    """One page of the draft review queue, longest since delivery first."""
+    queue = draft_review_queue(user, currency=currency)
+    return _page_of(queue, queue.order_by(), page_number=page_number, per_page=per_page)
+
+
+def draft_review_totals(user) -> list[QueueTotal]:
+    """How many drafts wait and what they bill, per currency, over the whole queue."""
+    return _totals_by_currency(draft_review_queue(user), "gross_total")
 
 
 AGE_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")

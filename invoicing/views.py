@@ -81,12 +81,35 @@ def _act(request: HttpRequest, invoice: Invoice, action, success: str) -> HttpRe
 
 @require_GET
 @finance_required
+@vary_on_headers("HX-Request")
 def invoice_drafts(request: HttpRequest) -> HttpResponse:
-    invoices = list(queries.draft_review_queue(request.user))
+    currency = _currency_filter(request)
+    page = queries.draft_review_page(
+        request.user, page_number=request.GET.get("page"), currency=currency
+    )
     now = timezone.now()
-    for invoice in invoices:
+    for invoice in page.object_list:
         invoice.lag_days = (now - invoice.delivered_at).days if invoice.delivered_at else None
-    return render(request, "invoicing/invoice_drafts.html", {"invoices": invoices})
+    context = {
+        "page": page,
+        "invoices": page.object_list,
+        "totals": queries.draft_review_totals(request.user),
+        "currency": currency,
+    }
+    return _queue_page(request, "invoicing/invoice_drafts.html", "drafts-table", context)
+
+
+def _currency_filter(request: HttpRequest) -> str:
+    """A three-letter currency code from ?currency=, or "" for every currency."""
+    currency = (request.GET.get("currency") or "").strip().upper()
+    return currency if len(currency) == 3 and currency.isalpha() else ""
+
+
+def _queue_page(request: HttpRequest, template: str, partial: str, context: dict) -> HttpResponse:
+    """A paged queue: the whole page, or only its table when htmx asks for another page."""
+    if request.htmx:
+        return render(request, f"{template}#{partial}", context)
+    return render(request, template, context)
 
 
 DETAIL_TEMPLATE = "invoicing/invoice_detail.html"
@@ -272,10 +295,19 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @finance_required
+@vary_on_headers("HX-Request")
 def invoice_overdue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    invoices = list(queries.overdue_invoices(today))
-    return render(request, "invoicing/invoice_overdue.html", {"invoices": invoices, "today": today})
+    currency = _currency_filter(request)
+    page = queries.overdue_page(today, page_number=request.GET.get("page"), currency=currency)
+    context = {
+        "page": page,
+        "invoices": page.object_list,
+        "totals": queries.overdue_totals(today),
+        "currency": currency,
+        "today": today,
+    }
+    return _queue_page(request, "invoicing/invoice_overdue.html", "overdue-table", context)
 
 
 @require_GET

@@ -91,4 +91,4 @@ def test_receivables_and_overdue_pages_pin_queries(
     with django_assert_max_num_queries(12):
         overdue = client.get(reverse("invoicing:overdue"))
     assert page.status_code == 200 and overdue.status_code == 200
-    assert overdue.content.count(b"data-invoice=") == rows
+    assert overdue.content.count(b"data-invoice=") == min(rows, 50)  # one page

@@ -42,7 +42,7 @@ def test_draft_queue_pins_queries(client, finance, order_at, rows, django_assert
     client.force_login(finance)
     with django_assert_max_num_queries(10):
         response = client.get(reverse("invoicing:drafts"))
-    assert response.content.count(b"data-invoice=") == rows
+    assert response.content.count(b"data-invoice=") == min(rows, 50)  # one page
 
 
 def test_edit_draft_lines_recorded_on_timeline(client, finance, draft):
