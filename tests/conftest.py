@@ -1,7 +1,10 @@
-"""The cast: one user per role, an admin, and an outsider with no role."""
+"""The cast: one user per role, an admin, and an outsider with no role; and a browser."""
+
+import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.urls import reverse
 
 from oms.accounts.roles import Role
 
@@ -84,3 +87,30 @@ def cast(sales, operations, finance, manager, admin_user, outsider):
         "admin": admin_user,
         "outsider": outsider,
     }
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium, headless, driven by Playwright (live_server runs in this process,
+    so Django's async-safety check is relaxed for the test)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def log_in_browser(page, base: str, user) -> None:
+    """Sign `user` in through the login form and wait to leave it."""
+    page.goto(f"{base}{reverse('accounts:login')}")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(re.compile(r"^(?!.*login).*$"))

@@ -1,8 +1,6 @@
 """A field job on a phone: the engineer opens the job sheet, adds a photo, has the customer
 sign on screen, and the order is delivered with a draft invoice waiting for finance."""
 
-import re
-
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
@@ -12,31 +10,17 @@ from invoicing.models import Invoice
 from oms.accounts.roles import Role
 from oms.outbox.runner import drain
 from orders.models import Order, OrderAttachment
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import log_in_browser, make_user
 from tests.factories import CustomerFactory, advance_order, place_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
 }
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -54,14 +38,6 @@ def people(django_user_model):
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def _log_in(page, base: str, user) -> None:
-    page.goto(f"{base}{reverse('accounts:login')}")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(re.compile(r"^(?!.*login).*$"))
 
 
 def _photo(path) -> str:
@@ -95,7 +71,7 @@ def test_engineer_completes_a_field_job_on_a_phone(live_server, browser, people,
     base = live_server.url
 
     page = browser.new_context(**PHONE).new_page()
-    _log_in(page, base, engineer)
+    log_in_browser(page, base, engineer)
     page.goto(f"{base}{reverse('orders:job_sheet', args=[order.number])}")
     assert "Park at the rear" in page.inner_text("#job-details")
     # The page fits the phone: nothing wider than the screen.
@@ -124,7 +100,7 @@ def test_engineer_completes_a_field_job_on_a_phone(live_server, browser, people,
     assert invoice.status == Invoice.Status.DRAFT
 
     finance = browser.new_context().new_page()
-    _log_in(finance, base, people["finance"])
+    log_in_browser(finance, base, people["finance"])
     try:
         finance.goto(f"{base}{reverse('invoicing:drafts')}")
         assert order.number in finance.content() or customer.name in finance.content()

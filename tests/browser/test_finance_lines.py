@@ -1,7 +1,6 @@
 """Finance edits a draft invoice's line in place: the row turns into a form, saves, and the
 totals refresh without a page load; the receipt form says how much becomes credit."""
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -13,25 +12,10 @@ from invoicing import services
 from invoicing.models import Invoice
 from oms.accounts.roles import Role
 from orders.models import TimelineEvent
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import log_in_browser, make_user
 from tests.factories import CustomerFactory, advance_order, place_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -43,14 +27,6 @@ def people(django_user_model):
         "manager": make_user(django_user_model, "mo.manager@example.com", Role.MANAGER),
         "finance": make_user(django_user_model, "fay.finance@example.com", Role.FINANCE),
     }
-
-
-def _log_in(page, base: str, user) -> None:
-    page.goto(f"{base}{reverse('accounts:login')}")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(re.compile(r"^(?!.*login).*$"))
 
 
 def test_finance_edits_a_draft_line_in_place(live_server, browser, people):
@@ -67,7 +43,7 @@ def test_finance_edits_a_draft_line_in_place(live_server, browser, people):
             response.status >= 400 and errors.append(f"{response.status} {response.url}")
         ),
     )
-    _log_in(page, base, people["finance"])
+    log_in_browser(page, base, people["finance"])
     page.goto(f"{base}{reverse('invoicing:detail', args=[draft.pk])}")
     summary = page.locator("#invoice-summary")
     assert "GBP 120.00" in summary.inner_text()
@@ -95,7 +71,7 @@ def test_receipt_form_shows_what_becomes_credit(live_server, browser, people):
     )
     base = live_server.url
     page = browser.new_context().new_page()
-    _log_in(page, base, people["finance"])
+    log_in_browser(page, base, people["finance"])
     page.goto(f"{base}{reverse('invoicing:customer_billing', args=[invoice.customer_id])}")
     page.fill("#id_amount", "150.00")
     page.fill(f"[name=alloc-{invoice.pk}]", "120.00")

@@ -1,8 +1,6 @@
 """Finance pages through the draft review queue: Next swaps only the table (no page load),
 the address bar follows, and the currency filter stays on."""
 
-import re
-
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -10,25 +8,10 @@ from playwright.sync_api import expect
 
 from invoicing import services
 from oms.accounts.roles import Role
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import log_in_browser, make_user
 from tests.factories import CustomerFactory, advance_order, place_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -42,14 +25,6 @@ def people(django_user_model):
     }
 
 
-def _log_in(page, base: str, user) -> None:
-    page.goto(f"{base}{reverse('accounts:login')}")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(re.compile(r"^(?!.*login).*$"))
-
-
 def test_next_page_swaps_only_the_drafts_table_and_keeps_the_filter(live_server, browser, people):
     manager = people["manager"]
     euro_customer = CustomerFactory(currency="EUR")
@@ -59,7 +34,7 @@ def test_next_page_swaps_only_the_drafts_table_and_keeps_the_filter(live_server,
     page = browser.new_page()
     blocked = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
-    _log_in(page, live_server.url, people["finance"])
+    log_in_browser(page, live_server.url, people["finance"])
     page.goto(f"{live_server.url}{reverse('invoicing:drafts')}?currency=EUR")
     expect(page.locator("#drafts-table tbody tr")).to_have_count(50)
     page.evaluate("window.stillTheSamePage = true")

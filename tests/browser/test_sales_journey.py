@@ -14,25 +14,10 @@ from oms.outbox.models import OutboxEvent
 from orders.models import Order
 from quotes.handlers import email_quote
 from quotes.models import Quote
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import log_in_browser, make_user
 from tests.factories import ContactFactory, CustomerFactory, ProductFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -44,14 +29,6 @@ def people(django_user_model):
         "sales": make_user(django_user_model, "sam.sales@example.com", Role.SALES),
         "operations": make_user(django_user_model, "olga.ops@example.com", Role.OPERATIONS),
     }
-
-
-def _log_in(page, base: str, user) -> None:
-    page.goto(f"{base}{reverse('accounts:login')}")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(re.compile(r"^(?!.*login).*$"))
 
 
 def _builder_round_trip(page, act) -> None:
@@ -84,7 +61,7 @@ def test_enquiry_to_confirmed_order_in_the_operations_view(live_server, browser,
     # The salesperson captures the enquiry, picking the customer from the type-ahead.
     staff = browser.new_context()
     page = staff.new_page()
-    _log_in(page, base, people["sales"])
+    log_in_browser(page, base, people["sales"])
     page.goto(f"{base}{reverse('orders:enquiry_create')}")
     page.fill("#customer-search", "Harbour")
     page.locator("#customer-results input[name=customer]").first.check()
@@ -131,7 +108,7 @@ def test_enquiry_to_confirmed_order_in_the_operations_view(live_server, browser,
 
     # Operations see the confirmed order with what they need: nobody forwarded anything.
     ops = browser.new_context().new_page()
-    _log_in(ops, base, people["operations"])
+    log_in_browser(ops, base, people["operations"])
     try:
         ops.goto(f"{base}{reverse('orders:queue')}")
         assert order.number in ops.content()
